@@ -1,0 +1,105 @@
+"""The `Article` record that flows through every stage, and the records stages attach to it.
+
+Data flows one way: read -> clean -> understand -> index -> compare -> stories -> store.
+Each stage fills its own fields and leaves the others as they were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class Removal:
+    """A piece of text the cleaner removed, and the rule that removed it."""
+
+    text: str
+    rule: str
+
+
+@dataclass(slots=True)
+class DateMention:
+    """A date expression found in the text, resolved against the publication date when it is relative."""
+
+    text: str
+    value: date
+    start: int = -1  # character offset in Article.text, -1 when unknown
+    anchored: bool = True  # False when resolved against a reference other than Article.published
+
+
+@dataclass(slots=True)
+class Entity:
+    """A person, organisation or place, with its canonical id (aliases across spellings and languages merged)."""
+
+    text: str  # the surface form as written
+    label: str  # PER, ORG, LOC
+    canonical: str  # e.g. "vladimir putin", "country:RU", "city:524901"
+    count: int = 1
+
+
+@dataclass(slots=True)
+class Article:
+    """One news article.
+
+    `read` fills id, url, source, title, text, published, language (when given), origin and meta;
+    `clean` fills text (cleaned), raw_text and removed; `understand` fills language, dates, entities,
+    numbers and, where asked, embedding-ready fields.
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    url: str | None = None
+    source: str | None = None  # the outlet: a domain, a feed or a file name
+    language: str | None = None  # ISO 639-1
+    published: datetime | None = None
+    origin: str | None = None  # where it was read: "path:line" or "path#record"
+    meta: dict[str, Any] = field(default_factory=dict)
+    # clean
+    raw_text: str | None = None
+    removed: list[Removal] = field(default_factory=list)
+    # understand
+    dates: list[DateMention] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+
+    @property
+    def published_date(self) -> date | None:
+        return self.published.date() if self.published else None
+
+    @property
+    def content_hash(self) -> str:
+        """A stable hash of the title and text, for idempotent ingestion."""
+        return hashlib.sha1(f"{self.title}\n{self.text}".encode("utf-8", "replace")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        out = dataclasses.asdict(self)
+        out["published"] = self.published.isoformat() if self.published else None
+        for mention in out["dates"]:
+            mention["value"] = mention["value"].isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        """The inverse of `to_dict`."""
+        data = dict(data)
+        if isinstance(data.get("published"), str):
+            data["published"] = datetime.fromisoformat(data["published"])
+        data["removed"] = [Removal(**r) for r in data.get("removed") or []]
+        data["dates"] = [
+            DateMention(**{**d, "value": date.fromisoformat(d["value"]) if isinstance(d["value"], str) else d["value"]})
+            for d in data.get("dates") or []
+        ]
+        data["entities"] = [Entity(**e) for e in data.get("entities") or []]
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def make_id(*parts: str) -> str:
+    """A short stable id from the given parts (url, or origin and text)."""
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:16]

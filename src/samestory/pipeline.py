@@ -1,0 +1,20 @@
+"""The per-article stages in order: read -> clean -> understand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from samestory.article import Article
+from samestory.clean import clean
+from samestory.understand import understand
+
+
+def process(article: Article, *, entities: bool = True) -> Article:
+    """Clean an article and fill in what `understand` finds (language, dates, entities, numbers)."""
+    return understand(clean(article), entities=entities)
+
+
+def process_all(articles: Iterable[Article], *, entities: bool = True) -> Iterator[Article]:
+    """`process` over a stream of articles."""
+    for article in articles:
+        yield process(article, entities=entities)
