@@ -1,0 +1,55 @@
+"""The relation between two articles, decided from the evidence and the predicted Overall score.
+
+    duplicate    the same text, verbatim or nearly (same language, word-shingle Jaccard >= DUPLICATE_JACCARD)
+    rewrite      one source text edited: most passages aligned, with high word overlap
+    translation  one source text in another language: most passages aligned, across languages
+    same_event   independent reports of one event (predicted Overall <= SAME_EVENT_OVERALL)
+    related      same topic, another event (predicted Overall <= RELATED_OVERALL)
+    unrelated    everything else
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from samestory import config
+
+Relation = Literal["duplicate", "rewrite", "translation", "same_event", "related", "unrelated"]
+RELATIONS: tuple[Relation, ...] = ("duplicate", "rewrite", "translation", "same_event", "related", "unrelated")
+# The relations that mean "the same story".
+SAME_STORY: frozenset[str] = frozenset({"duplicate", "rewrite", "translation", "same_event"})
+
+
+def derived(coverage_a: float, coverage_b: float, passages: int, mean_similarity: float) -> bool:
+    """Whether one text is taken from the other: much of the shorter one aligns, closely."""
+    return (
+        passages >= config.DERIVED_MIN_PASSAGES
+        and max(coverage_a, coverage_b) >= config.DERIVED_COVERAGE
+        and mean_similarity >= config.DERIVED_SIMILARITY
+    )
+
+
+def decide(
+    *,
+    same_language: bool,
+    shingle_jaccard: float,
+    coverage_a: float,
+    coverage_b: float,
+    passages: int,
+    mean_similarity: float,
+    mean_overlap: float,
+    overall: float,
+) -> Relation:
+    """The relation, from the strongest evidence down."""
+    if same_language and shingle_jaccard >= config.DUPLICATE_JACCARD:
+        return "duplicate"
+    if derived(coverage_a, coverage_b, passages, mean_similarity):
+        if not same_language:
+            return "translation"
+        if mean_overlap >= config.REWRITE_OVERLAP:
+            return "rewrite"
+    if overall <= config.SAME_EVENT_OVERALL:
+        return "same_event"
+    if overall <= config.RELATED_OVERALL:
+        return "related"
+    return "unrelated"
