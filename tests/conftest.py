@@ -1,0 +1,31 @@
+"""Shared fixtures: paths to the repository, the shared data and the seeds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SAMESTORY_SHARED", ROOT.parent / "shared"))
+SEEDS = SHARED / "seeds"
+SEMEVAL = SHARED / "data" / "semeval2022-task8" / "pairs.jsonl"
+EXAMPLES = ROOT / "examples"
+
+os.environ.setdefault("SAMESTORY_EMBED_THREADS", "1")  # pytest -n 2 runs two workers on two cores
+
+
+@pytest.fixture(scope="session")
+def seed_paths() -> list[Path]:
+    paths = sorted(SEEDS.glob("*.txt"))
+    if len(paths) != 2:
+        pytest.skip(f"the two seed articles are not in {SEEDS}")
+    return paths
+
+
+@pytest.fixture(scope="session")
+def semeval_path() -> Path:
+    if not SEMEVAL.exists():
+        pytest.skip(f"the SemEval pairs are not in {SEMEVAL}")
+    return SEMEVAL

@@ -1,0 +1,118 @@
+"""compare() on real articles: the two seeds (one AFP dispatch, two outlets) and an unrelated article."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from samestory.article import Article
+from samestory.compare import compare
+from samestory.compare.passages import align
+from samestory.pipeline import process
+from samestory.read import Reader
+
+from conftest import EXAMPLES
+
+BOILERPLATE = [
+    "Also read",
+    "See also",
+    "Biden uses a shorter staircase",
+    "You May Also Like",
+    "About the Author",
+    "Hermínio Guimarães",
+    "Introvertido premiado",
+    "Leave a Reply",
+    "Your email address will not be published",
+    "read also",
+    "redirected its deliveries to India",
+]
+
+
+def _load(path: Path) -> Article:
+    return process(next(iter(Reader(strict=True).read([str(path)]))))
+
+
+@pytest.fixture(scope="module")
+def seeds(seed_paths: list[Path]) -> tuple[Article, Article]:
+    return _load(seed_paths[0]), _load(seed_paths[1])
+
+
+@pytest.fixture(scope="module")
+def seed_result(seeds: tuple[Article, Article]):  # type: ignore[no-untyped-def]
+    return compare(*seeds)
+
+
+def _canonical(article: Article, surface: str) -> str:
+    found = [e.canonical for e in article.entities if surface.lower() in e.text.lower()]
+    assert found, f"{surface} not found among {[e.text for e in article.entities]}"
+    return found[0]
+
+
+def test_seeds_are_the_same_story_from_one_dispatch(seed_result) -> None:  # type: ignore[no-untyped-def]
+    assert seed_result.relation in {"rewrite", "translation"}
+    assert seed_result.same_story
+    assert seed_result.scores["overall"] <= 1.5
+
+
+def test_seeds_have_at_least_eight_aligned_passages(seed_result) -> None:  # type: ignore[no-untyped-def]
+    assert len(seed_result.passages) >= 8
+    texts = " ".join(p.a_text + " " + p.b_text for p in seed_result.passages)
+    assert "East China Sea" in texts and "Peskov" in texts
+    assert all(0.6 <= p.similarity <= 1.0 for p in seed_result.passages)
+
+
+def test_seeds_share_the_date_and_the_people(seeds, seed_result) -> None:  # type: ignore[no-untyped-def]
+    assert "2022-12-30" in seed_result.evidence.shared_dates
+    a, b = seeds
+    for surface_a, surface_b in (("Putin", "Poutine"), ("Xi", "Xi"), ("Peskov", "Peskov")):
+        assert _canonical(a, surface_a) == _canonical(b, surface_b)
+        assert _canonical(a, surface_a) in seed_result.evidence.shared_entities
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_no_boilerplate_left_in_the_seeds(seeds, index: int) -> None:  # type: ignore[no-untyped-def]
+    text = seeds[index].text
+    for phrase in BOILERPLATE:
+        assert phrase.lower() not in text.lower(), phrase
+    assert "East China Sea" in text  # the story itself stays
+
+
+def test_seed_against_an_unrelated_article(seeds) -> None:  # type: ignore[no-untyped-def]
+    unrelated = sorted((EXAMPLES / "articles" / "unrelated").glob("*.txt"))
+    assert unrelated, "examples/articles/unrelated holds the unrelated sample articles"
+    english = [a for a in map(_load, unrelated) if a.language == "en"]
+    result = compare(seeds[0], english[0])
+    assert result.relation == "unrelated"
+    assert result.scores["overall"] >= 3.5
+
+
+def test_comparison_is_symmetric_in_its_verdict(seeds) -> None:  # type: ignore[no-untyped-def]
+    forward, backward = compare(*seeds), compare(seeds[1], seeds[0])
+    assert forward.relation == backward.relation
+    assert len(forward.passages) == len(backward.passages)
+
+
+def test_translation_aligns_across_languages() -> None:
+    english = "The central bank raised its key interest rate by half a point on Thursday. Inflation reached 7 percent in May."
+    french = "La banque centrale a relevé jeudi son taux directeur d'un demi-point. L'inflation a atteint 7 % en mai."
+    alignment = align(english, french)
+    assert [(p.a_index, p.b_index) for p in alignment.passages] == [(0, 0), (1, 1)]
+    assert alignment.coverage_a == pytest.approx(1.0)
+
+
+def test_compare_cli_json(seed_paths: list[Path]) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "samestory.cli", "compare", "--json", *map(str, seed_paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["same_story"] is True
+    assert set(result["scores"]) == {"geography", "entities", "time", "narrative", "style", "tone", "overall"}
+    assert len(result["passages"]) >= 8
+    assert {"relation", "coverage_a", "coverage_b", "added", "dropped", "evidence"} <= set(result)
