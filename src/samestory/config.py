@@ -21,3 +21,59 @@ DERIVED_SIMILARITY = 0.75  # mean cosine of the aligned passages
 REWRITE_OVERLAP = 0.35  # mean word Jaccard of aligned passages: copied text, not independent wording
 SAME_EVENT_OVERALL = 2.0  # SemEval Overall (1 very similar .. 4 very dissimilar)
 RELATED_OVERALL = 3.0
+
+# --- read -------------------------------------------------------------------------------------------------
+# Limits that keep memory bounded on hostile input; chosen, not calibrated. A news article is 2-50 KB of text
+# (the seeds: 2.3-2.7 KB); 5 MB is ~100x the longest, so a bigger record is a dump on one line, not an article.
+READ_MAX_RECORD_BYTES = 5 * 2**20  # a text file, a JSON/JSONL record, a CSV line
+READ_MAX_PAGE_BYTES = 20 * 2**20  # an HTML page or a WARC payload (markup is ~10x its text)
+READ_SNIFF_BYTES = 64 * 2**10  # how much of a file is looked at to guess its format and encoding
+READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skipped counts them all
+# A first line is taken as the title when it is at most this long and doesn't end like a sentence.
+# Seed 000's title is 66 characters; headline guidance (AP, SEO) keeps titles under ~110.
+READ_TITLE_MAX_CHARS = 200
+
+# --- scores (the learned pair model: samestory.compare.model, scripts/train_scores.py) --------------------
+# Seed of the model, the grouped CV folds and the bootstrap intervals.
+SCORE_SEED = 20220
+# LightGBM parameters of the seven score models: modest on purpose (989 training pairs). Chosen once from
+# grouped 5-fold CV on the SemEval-2022 Task 8 training pairs (shared/data/semeval2022-task8), not per fold.
+SCORE_LGBM = {
+    "objective": "regression",
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.7,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "num_threads": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbosity": -1,
+}
+SCORE_ROUNDS = 400
+
+# --- stories (samestory.stories, samestory.index.vectors / entities) -----------------------------------------
+# Candidates are looked for among articles published at most this far apart (news cycles of one story).
+STORY_WINDOW_DAYS = 7.0
+# What is embedded per article for candidate search: the title and the lead, cut at a sentence end.
+STORY_LEAD_CHARS = 300
+# hnswlib parameters (cosine over 512-d USE vectors): recall@10 > 0.99 at 100k vectors with these.
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 64
+STORY_KNN = 10  # nearest title+lead neighbours looked at per article
+STORY_ENTITY_POSTINGS = 64  # most recent articles read per entity
+STORY_ENTITY_CANDIDATES = 10  # articles sharing the most entities kept as candidates
+STORY_ENTITY_MIN_SHARED = 2  # entities shared to be a candidate without a close title+lead
+STORY_ENTITY_BONUS = 0.02  # ranking bonus per shared entity
+# Title+lead cosine at or above which an article joins without compare(), and below which a candidate that
+# shares fewer than STORY_ENTITY_MIN_SHARED entities is dropped. Calibrated on the English SemEval-2022
+# Task 8 pairs (Overall <= 1.5 same story, >= 3.5 different): see BENCHMARKS.md, "Stories".
+STORY_ACCEPT_COSINE = 0.9
+STORY_MIN_COSINE = 0.35
+STORY_MAX_COMPARES = 3  # compare() calls per article at most (each embeds every sentence of both texts)
+STORY_ARTICLE_CACHE = 2000  # processed articles kept in memory for compare()
+STORY_BATCH = 256  # articles per transaction while ingesting
+STORY_SORT_BUFFER = 50_000  # articles sorted by publication date before ingesting (bounded memory)

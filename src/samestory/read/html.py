@@ -1,0 +1,76 @@
+"""HTML pages: the main text and metadata found by trafilatura (the date by htmldate when trafilatura has
+none). The markup itself is not kept."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from samestory.article import Article
+from samestory.config import READ_MAX_PAGE_BYTES
+from samestory.errors import InputError
+from samestory.read._fields import Fields, build, domain, parse_date, parse_language
+from samestory.read._source import Source
+
+log = logging.getLogger(__name__)
+
+_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
+_META = ("author", "description", "sitename", "categories", "tags")
+
+
+def read_html(source: Source, fields: Fields) -> Iterator[Article | InputError]:
+    """The one article of an HTML file."""
+    where = f"{source.name}:1"
+    try:
+        page = source.read(READ_MAX_PAGE_BYTES)
+    except InputError as error:
+        yield error
+        return
+    yield extract(page, where)
+
+
+def extract(
+    page: bytes,
+    where: str,
+    *,
+    url: str | None = None,
+    published: datetime | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Article | InputError:
+    """The article in an HTML page. `url` (where it was fetched) wins over the page's canonical URL;
+    `published` is used when the page has no date."""
+    from htmldate import find_date
+    from trafilatura import bare_extraction
+
+    try:
+        document = bare_extraction(page, url=url, with_metadata=True, include_comments=False)
+        date = parse_date(document.date) if document is not None else None
+        if document is not None and date is None:
+            date = parse_date(find_date(page, url=url, original_date=True))
+    # trafilatura and htmldate parse untrusted markup with lxml; whatever fails there is a bad page.
+    except Exception as exc:  # noqa: BLE001
+        log.debug("extraction failed at %s", where, exc_info=True)
+        return InputError(where, f"could not parse the HTML ({type(exc).__name__}: {exc})")
+    text = (document.text or "").strip() if document is not None else ""
+    if document is None or not text:
+        return InputError(where, "no main text found in the HTML page")
+    title = (document.title or "").strip()
+    first, _, rest = text.partition("\n")
+    if title and first.strip().casefold() == title.casefold() and rest.strip():
+        text = rest.strip()
+    url = url or document.url
+    found = {name: getattr(document, name) for name in _META}
+    lang = _LANG.search(page[:4096])
+    return build(
+        where,
+        text=text,
+        url=url,
+        source=domain(url) or document.hostname or document.sitename,
+        title=title,
+        language=parse_language(lang[1].decode("ascii")) if lang else None,
+        published=date or published,
+        meta={**{k: v for k, v in found.items() if v}, **(meta or {})},
+    )
