@@ -1,0 +1,728 @@
+"""A near-duplicate index: MinHash over normalised word shingles, LSH banding, verification, in SQLite or memory.
+
+    index = MinHashIndex("news.db", threshold=0.8)      # or a sqlite3.Connection, or None for memory
+    matches = index.add(articles)                       # each new article against everything indexed before
+    index.query(article); index.remove("id"); index.evict(before=cutoff); index.close()
+
+How an article becomes a signature (vectorised over a batch; no per-word Python):
+words are those of `samestory.text.words` (NFKC, case folded, split at anything that is not a letter,
+digit or mark), hashed by a polynomial hash over the code points; k consecutive word hashes make a shingle
+hash; rensa's R-MinHash turns a batch of shingle-hash arrays into signatures in one call. Signatures are kept
+as their low 16 bits (b-bit MinHash: a spurious equal slot has probability 2**-16, the estimate's bias is
+negligible) so the index costs 2 bytes per permutation.
+
+Why rensa and not MinHash in numpy: on 2,000 articles of ~350 words, rensa's digest_matrix_from_flat_token_hashes
+takes 6 ms (≈360k articles/s, Rust, both cores), a numpy (a·x+b mod p, minimum.reduceat) MinHash of 128
+permutations takes ≈400 ms; rensa's own Python-side tokenising is what made it slow (≈2k articles/s), so
+tokens are hashed here in numpy and only the flat uint64 buffer crosses into Rust.
+
+LSH bands (b bands of r rows) are chosen from the threshold (`lsh_params`): candidates are cheap to verify,
+so missing a pair weighs more than a false candidate. Each band's r values hash to one 47-bit key (the
+band number is mixed in, so one indexed column holds all bands; SQLite stores it in 6 bytes). A candidate
+is kept when its Jaccard similarity is at least the threshold: the exact Jaccard of the two shingle sets
+when both are at hand (`keep_shingles=True`, the articles added in this session), else the estimate from
+all the signature's permutations.
+
+Tables in SQLite (prefix minhash_, WAL mode; they may share a file with the article store):
+minhash_meta (parameters, checked on reopen), minhash_articles (row, id, published, inserted, signature),
+minhash_bands (key, row), indexed by key.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing
+import os
+import sqlite3
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain, islice
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import rensa
+
+from samestory import config
+from samestory.article import Article
+from samestory.errors import ConfigError, StoreError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Match", "MinHashIndex", "Sketches", "jaccard", "lsh_params", "sketch", "word_hashes"]
+
+_U64 = np.uint64
+_KEY_BITS = 47  # band keys fit SQLite's 6-byte integers
+_SIG_DTYPE = np.uint16
+
+
+# --- words and shingles -----------------------------------------------------------------------------------
+
+
+def _char_table() -> np.ndarray:
+    """For each BMP code point: its lower-case form when it is a letter, digit or mark, else 0 (a separator).
+
+    Code points above the BMP (mostly emoji) are separators too.
+    """
+    table = np.zeros(0x10001, dtype=np.uint32)
+    for code in range(1, 0x10000):
+        char = chr(code)
+        if unicodedata.category(char)[0] in "LNM" or char == "_":
+            folded = char.casefold()
+            if len(folded) != 1:
+                folded = char.lower()
+            table[code] = ord(folded) if len(folded) == 1 else code
+    return table
+
+
+_TABLE = _char_table()
+_POLY = 0x100000001B3  # odd, so invertible modulo 2**64
+_POLY_INV = pow(_POLY, -1, 2**64)
+_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint64), np.ones(0, np.uint64))
+
+
+def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """POLY**i and POLY**-i modulo 2**64 for i < n (cached, grown by doubling)."""
+    global _powers
+    if len(_powers[0]) < n:
+        size = max(n, 2 * len(_powers[0]), 1 << 16)
+        with np.errstate(over="ignore"):
+            fwd = np.full(size, _POLY, dtype=np.uint64)
+            inv = np.full(size, _POLY_INV, dtype=np.uint64)
+            fwd[0] = inv[0] = 1
+            _powers = (np.cumprod(fwd, dtype=np.uint64), np.cumprod(inv, dtype=np.uint64))
+    return _powers[0][:n], _powers[1][:n]
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the 64 output bits (in place on a uint64 array)."""
+    with np.errstate(over="ignore"):
+        x ^= x >> _U64(30)
+        x *= _U64(0xBF58476D1CE4E5B9)
+        x ^= x >> _U64(27)
+        x *= _U64(0x94D049BB133111EB)
+        x ^= x >> _U64(31)
+    return x
+
+
+def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hashes of the normalised words of each text, flat, and the offsets of each text's words.
+
+    Case, punctuation and spacing do not change them: "Hello, WORLD!" and "hello world" hash alike.
+    """
+    normal = [unicodedata.normalize("NFKC", t) for t in texts]
+    lengths = np.fromiter((len(t) + 1 for t in normal), dtype=np.int64, count=len(normal))
+    codes = np.frombuffer(" ".join(normal).encode("utf-32-le"), dtype=np.uint32)
+    folded = _TABLE[np.minimum(codes, 0x10000)]
+    is_word = np.empty(len(folded) + 2, dtype=bool)
+    is_word[0] = is_word[-1] = False
+    np.not_equal(folded, 0, out=is_word[1:-1])
+    edges = np.flatnonzero(is_word[1:] != is_word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    fwd, inv = _power_tables(len(folded))
+    with np.errstate(over="ignore"):
+        prefix = np.cumsum(folded * fwd, dtype=np.uint64)
+        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], _U64(0))
+        hashes = _mix((prefix[ends - 1] - before) * inv[starts])
+    text_starts = np.zeros(len(normal) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=text_starts[1:])
+    offsets = np.searchsorted(starts, text_starts)
+    return hashes, offsets
+
+
+def _shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of k consecutive words within each text (a text of 1..k-1 words is one shingle), and offsets."""
+    counts = np.diff(offsets)
+    n_words = len(hashes)
+    if k == 1 or n_words < k:
+        shingle = hashes.copy()
+        starts = np.arange(n_words)
+    else:
+        starts = np.arange(n_words - k + 1)
+        shingle = hashes[: n_words - k + 1].copy()
+        with np.errstate(over="ignore"):
+            for j in range(1, k):
+                shingle = _mix(shingle * _U64(0x9E3779B97F4A7C15) + hashes[j : n_words - k + 1 + j])
+    text_of = np.repeat(np.arange(len(counts)), counts)[: len(starts)]
+    keep = starts + k - 1 < offsets[text_of + 1] if k > 1 else np.ones(len(starts), bool)
+    shingle = shingle[keep]
+    per_text = np.where(counts >= k, counts - k + 1, 0)
+    short = np.flatnonzero((counts > 0) & (counts < k))
+    if len(short):  # short texts: one shingle of all their words, spliced in at their place
+        extra = np.empty(len(short), dtype=np.uint64)
+        for i, t in enumerate(short):
+            value = hashes[offsets[t]].copy().reshape(1)
+            for j in range(offsets[t] + 1, offsets[t + 1]):
+                with np.errstate(over="ignore"):
+                    value = _mix(value * _U64(0x9E3779B97F4A7C15) + hashes[j])
+            extra[i] = value[0]
+        per_text[short] = 1
+        out_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(per_text, out=out_offsets[1:])
+        merged = np.empty(out_offsets[-1], dtype=np.uint64)
+        is_short = np.zeros(len(counts), bool)
+        is_short[short] = True
+        merged[out_offsets[short]] = extra
+        long_slots = np.ones(len(merged), bool)
+        long_slots[out_offsets[short]] = False
+        merged[long_slots] = shingle
+        return merged, out_offsets
+    out_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(per_text, out=out_offsets[1:])
+    return shingle, out_offsets
+
+
+@dataclass(slots=True)
+class Sketches:
+    """Signatures of a batch of texts and, optionally, their sorted unique 32-bit shingle hashes."""
+
+    signatures: np.ndarray  # (n, num_perm) uint16; rows of empty texts are meaningless (see `empty`)
+    empty: np.ndarray  # (n,) bool: texts without a single word
+    shingles: list[np.ndarray] | None
+
+
+def sketch(texts: Sequence[str], *, shingle: int, num_perm: int, seed: int, keep_shingles: bool) -> Sketches:
+    """MinHash signatures of texts (vectorised over the batch)."""
+    hashes, offsets = word_hashes(texts)
+    values, soffsets = _shingles(hashes, offsets, shingle)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        values, soffsets.astype(np.uint64), num_perm, seed
+    )
+    sigs = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), num_perm).astype(_SIG_DTYPE)
+    empty = np.diff(soffsets) == 0
+    sets = None
+    if keep_shingles:
+        text_of = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(soffsets))
+        packed = np.unique((text_of << _U64(32)) | (values & _U64(0xFFFFFFFF)))
+        bounds = np.searchsorted(packed >> _U64(32), np.arange(len(texts) + 1, dtype=np.uint64))
+        low = (packed & _U64(0xFFFFFFFF)).astype(np.uint32)
+        sets = [low[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+    return Sketches(sigs, empty, sets)
+
+
+def _sketch_in_worker(args: tuple[list[str], int, int, int, bool]) -> Sketches:
+    texts, shingle, num_perm, seed, keep = args
+    return sketch(texts, shingle=shingle, num_perm=num_perm, seed=seed, keep_shingles=keep)
+
+
+def _worker_init() -> None:
+    os.environ["RAYON_NUM_THREADS"] = "1"  # one process per core already
+
+
+# --- LSH ------------------------------------------------------------------------------------------------
+
+
+def _area(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> float:
+    x = np.linspace(lo, hi, 201)
+    y = f(x)
+    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
+
+
+def lsh_params(threshold: float, num_perm: int, fn_weight: float) -> tuple[int, int]:
+    """Bands and rows per band minimising fp_weight·(false-positive area) + fn_weight·(false-negative area)
+    of the LSH S-curve 1-(1-s**r)**b around the threshold (the criterion of datasketch's _optimal_param)."""
+    if not 0.0 < threshold < 1.0:
+        raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    best, best_cost = (1, num_perm), math.inf
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = _area(lambda s: 1 - (1 - s**rows) ** bands, 0.0, threshold)
+            fn = _area(lambda s: (1 - s**rows) ** bands, threshold, 1.0)
+            cost = (1 - fn_weight) * fp + fn_weight * fn
+            if cost < best_cost:
+                best, best_cost = (bands, rows), cost
+    return best
+
+
+def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) int64 keys: each band's rows hashed together with the band number, 47 bits."""
+    keys = np.empty((len(sigs), bands), dtype=np.int64)
+    wide = sigs.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            h = np.full(len(sigs), _U64(band + 1) * _U64(0xD6E8FEB86659FD93), dtype=np.uint64)
+            for j in range(band * rows, (band + 1) * rows):
+                h = _mix(h * _U64(0x9E3779B97F4A7C15) + wide[:, j])
+            keys[:, band] = (h >> _U64(64 - _KEY_BITS)).astype(np.int64)
+    return keys
+
+
+# --- storage --------------------------------------------------------------------------------------------
+
+
+class _Store(Protocol):
+    """Where band keys and signatures live: rows are dense integers given by the index."""
+
+    next_row: int
+
+    def __len__(self) -> int: ...
+    def insert(self, rows: np.ndarray, ids: list[str], published: np.ndarray, inserted: float,
+               sigs: np.ndarray, keys: np.ndarray) -> None: ...
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def signatures(self, rows: np.ndarray) -> np.ndarray: ...
+    def ids(self, rows: Iterable[int]) -> list[str]: ...
+    def row_of(self, ids: list[str]) -> dict[str, int]: ...
+    def rows_before(self, cutoff: float, column: str) -> np.ndarray: ...
+    def published(self, rows: np.ndarray) -> np.ndarray: ...
+    def delete(self, rows: np.ndarray, keys: np.ndarray) -> None: ...
+    def close(self) -> None: ...
+
+
+class _MemoryStore:
+    """Sorted numpy arrays of band keys; tombstones for removed rows, compacted when they are half."""
+
+    def __init__(self, num_perm: int) -> None:
+        self.keys = np.zeros(0, np.int64)
+        self.key_rows = np.zeros(0, np.int64)
+        self.sigs = np.zeros((0, num_perm), _SIG_DTYPE)
+        self.alive = np.zeros(0, bool)
+        self.published_at = np.zeros(0, np.float64)
+        self.inserted = np.zeros(0, np.float64)
+        self.id_list: list[str] = []
+        self.id_row: dict[str, int] = {}
+        self.next_row = 0
+        self.dead = 0
+
+    def __len__(self) -> int:
+        return len(self.id_row)
+
+    def _grow(self, need: int) -> None:
+        if need <= len(self.alive):
+            return
+        size = max(need, 2 * len(self.alive), 1024)
+        for name in ("sigs", "alive", "published_at", "inserted"):
+            old = getattr(self, name)
+            new = np.zeros((size, *old.shape[1:]), old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def insert(self, rows, ids, published, inserted, sigs, keys):  # type: ignore[no-untyped-def]
+        self._grow(int(rows[-1]) + 1)
+        self.sigs[rows] = sigs
+        self.alive[rows] = True
+        self.published_at[rows] = published
+        self.inserted[rows] = inserted
+        self.id_list.extend(ids)
+        self.id_row.update(zip(ids, rows.tolist()))
+        flat = keys.ravel()
+        order = np.argsort(flat, kind="stable")
+        new_keys, new_rows = flat[order], np.repeat(rows, keys.shape[1])[order]
+        at = np.searchsorted(self.keys, new_keys, side="right")
+        self.keys = np.insert(self.keys, at, new_keys)
+        self.key_rows = np.insert(self.key_rows, at, new_rows)
+        self.next_row = int(rows[-1]) + 1
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo = np.searchsorted(self.keys, keys, side="left")
+        hi = np.searchsorted(self.keys, keys, side="right")
+        counts = hi - lo
+        query = np.repeat(np.arange(len(keys)), counts)
+        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        rows = self.key_rows[at]
+        live = self.alive[rows]
+        return query[live], rows[live]
+
+    def signatures(self, rows: np.ndarray) -> np.ndarray:
+        return self.sigs[rows]
+
+    def published(self, rows: np.ndarray) -> np.ndarray:
+        return self.published_at[rows]
+
+    def ids(self, rows: Iterable[int]) -> list[str]:
+        return [self.id_list[r] for r in rows]
+
+    def row_of(self, ids: list[str]) -> dict[str, int]:
+        return {i: self.id_row[i] for i in ids if i in self.id_row}
+
+    def rows_before(self, cutoff: float, column: str) -> np.ndarray:
+        values = (self.published_at if column == "published" else self.inserted)[: self.next_row]
+        return np.flatnonzero(self.alive[: self.next_row] & (values < cutoff))
+
+    def delete(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        self.alive[rows] = False
+        for r in rows.tolist():
+            del self.id_row[self.id_list[r]]
+        self.dead += len(rows)
+        if self.dead * 2 > len(self.id_row):
+            keep = self.alive[self.key_rows]
+            self.keys, self.key_rows, self.dead = self.keys[keep], self.key_rows[keep], 0
+
+    def close(self) -> None:
+        return None
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS minhash_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS minhash_articles (
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, published REAL, inserted REAL NOT NULL,
+    signature BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS minhash_articles_published ON minhash_articles(published);
+CREATE INDEX IF NOT EXISTS minhash_articles_inserted ON minhash_articles(inserted);
+CREATE TABLE IF NOT EXISTS minhash_bands (
+    key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (key, row)) WITHOUT ROWID;
+"""
+
+
+class _SqliteStore:
+    """The index in SQLite: a band-key table looked up through a temporary table join."""
+
+    def __init__(self, db: sqlite3.Connection, num_perm: int, meta: dict[str, str], owned: bool) -> None:
+        self.db, self.num_perm, self.owned = db, num_perm, owned
+        try:
+            db.executescript(_SCHEMA)
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS minhash_query (key INTEGER NOT NULL, q INTEGER NOT NULL)")
+            stored = dict(db.execute("SELECT name, value FROM minhash_meta"))
+            if not stored:
+                db.executemany("INSERT INTO minhash_meta VALUES (?, ?)", meta.items())
+                db.commit()
+            elif stored != meta:
+                changed = sorted(k for k in meta if stored.get(k) != meta[k])
+                raise ConfigError(
+                    f"the MinHash index in this database was built with other parameters ({', '.join(changed)}:"
+                    f" {', '.join(f'{stored.get(k)} here, {meta[k]} asked' for k in changed)}); use the same"
+                    " ones or a new database"
+                )
+            last = db.execute("SELECT MAX(row) FROM minhash_articles").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the MinHash index: {exc}") from exc
+        self.next_row = 0 if last is None else last + 1
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM minhash_articles").fetchone()[0])
+
+    def insert(self, rows, ids, published, inserted, sigs, keys):  # type: ignore[no-untyped-def]
+        pub = [None if math.isnan(p) else p for p in published.tolist()]
+        try:
+            with self.db:
+                self.db.executemany(
+                    "INSERT INTO minhash_articles (row, id, published, inserted, signature) VALUES (?, ?, ?, ?, ?)",
+                    zip(rows.tolist(), ids, pub, [inserted] * len(ids), (s.tobytes() for s in sigs)),
+                )
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO minhash_bands (key, row) VALUES (?, ?)",
+                    zip(keys.ravel().tolist(), np.repeat(rows, keys.shape[1]).tolist()),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write the MinHash index: {exc}") from exc
+        self.next_row = int(rows[-1]) + 1
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.db.execute("DELETE FROM minhash_query")
+        self.db.executemany("INSERT INTO minhash_query VALUES (?, ?)", zip(keys.tolist(), range(len(keys))))
+        found = self.db.execute(
+            "SELECT q.q, b.row FROM minhash_query q JOIN minhash_bands b ON b.key = q.key"
+        ).fetchall()
+        pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+
+    def _select(self, columns: str, key: str, values: list) -> list[tuple]:  # type: ignore[type-arg]
+        out: list[tuple] = []  # type: ignore[type-arg]
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            out.extend(self.db.execute(
+                f"SELECT {columns} FROM minhash_articles WHERE {key} IN ({','.join('?' * len(chunk))})", chunk
+            ))
+        return out
+
+    def signatures(self, rows: np.ndarray) -> np.ndarray:
+        got = dict(self._select("row, signature", "row", np.unique(rows).tolist()))
+        out = np.zeros((len(rows), self.num_perm), _SIG_DTYPE)
+        for i, r in enumerate(rows.tolist()):
+            out[i] = np.frombuffer(got[r], _SIG_DTYPE)
+        return out
+
+    def published(self, rows: np.ndarray) -> np.ndarray:
+        got = dict(self._select("row, published", "row", np.unique(rows).tolist()))
+        return np.array([math.nan if got[r] is None else got[r] for r in rows.tolist()], dtype=np.float64)
+
+    def ids(self, rows: Iterable[int]) -> list[str]:
+        rows = list(rows)
+        got = dict(self._select("row, id", "row", sorted(set(rows))))
+        return [got[r] for r in rows]
+
+    def row_of(self, ids: list[str]) -> dict[str, int]:
+        return dict(self._select("id, row", "id", ids))
+
+    def rows_before(self, cutoff: float, column: str) -> np.ndarray:
+        found = self.db.execute(f"SELECT row FROM minhash_articles WHERE {column} < ?", (cutoff,)).fetchall()
+        return np.array([r for (r,) in found], dtype=np.int64)
+
+    def delete(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        try:
+            with self.db:
+                self.db.executemany(
+                    "DELETE FROM minhash_bands WHERE key = ? AND row = ?",
+                    zip(keys.ravel().tolist(), np.repeat(rows, keys.shape[1]).tolist()),
+                )
+                self.db.executemany("DELETE FROM minhash_articles WHERE row = ?", ((r,) for r in rows.tolist()))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot delete from the MinHash index: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.execute("DROP TABLE IF EXISTS temp.minhash_query")
+        if self.owned:
+            self.db.close()
+
+
+def _open_sqlite(path: str | Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(str(path))
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache: band-key inserts are random
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the database: {exc}") from exc
+    return db
+
+
+# --- the index ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A new article (`id`) found similar to an indexed one (`other`)."""
+
+    id: str
+    other: str
+    estimated: float  # Jaccard similarity estimated from the signatures
+    verified: float | None  # exact Jaccard of the shingle sets; None when the other's set is not at hand
+
+
+def _timestamp(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else math.nan
+
+
+class MinHashIndex:
+    """A near-duplicate index of articles that can grow, shrink and be reopened.
+
+    `db` is a path (SQLite file, created when missing), an open sqlite3.Connection (the caller keeps
+    ownership: tables are prefixed minhash_) or None (in memory, not persisted). The parameters are stored
+    with the index and must match when it is reopened.
+    """
+
+    def __init__(
+        self,
+        db: str | Path | sqlite3.Connection | None = None,
+        *,
+        threshold: float = config.DEDUP_THRESHOLD,
+        shingle: int = config.MINHASH_SHINGLE,
+        num_perm: int = config.MINHASH_NUM_PERM,
+        seed: int = config.MINHASH_SEED,
+        keep_shingles: bool = False,
+        workers: int | None = None,
+        batch: int = config.MINHASH_BATCH,
+    ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+        if shingle < 1 or num_perm < 16 or batch < 1:
+            raise ConfigError(f"need shingle >= 1, num_perm >= 16, batch >= 1 (got {shingle}, {num_perm}, {batch})")
+        self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
+        self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
+        self.keep_shingles, self.batch = keep_shingles, batch
+        self.workers = workers if workers is not None else min(config.MINHASH_WORKERS, os.cpu_count() or 1)
+        self._shingles: dict[int, np.ndarray] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        meta = {
+            "shingle": str(shingle), "num_perm": str(num_perm), "seed": str(seed),
+            "bands": str(self.bands), "rows": str(self.rows), "threshold": str(threshold),
+            "words": "samestory.index.minhash/1", "rensa": str(rensa.RMinHash.ALGORITHM_VERSION),
+        }
+        self._store: _Store
+        if db is None:
+            self._store = _MemoryStore(num_perm)
+        elif isinstance(db, sqlite3.Connection):
+            self._store = _SqliteStore(db, num_perm, meta, owned=False)
+        else:
+            self._store = _SqliteStore(_open_sqlite(db), num_perm, meta, owned=True)
+        log.debug("MinHash index: %d bands x %d rows of %d permutations", self.bands, self.rows, num_perm)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __enter__(self) -> MinHashIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the database (when the index opened it) and the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self._store.close()
+
+    def _sketches(self, batches: Iterator[list[Article]]) -> Iterator[tuple[list[Article], Sketches]]:
+        """Sketch batches, in worker processes (a bounded window of batches ahead) from the second batch on."""
+        args = lambda b: ([a.text for a in b], self.shingle, self.num_perm, self.seed, self.keep_shingles)  # noqa: E731
+        first = next(batches, None)
+        second = next(batches, None)
+        if first is None:
+            return
+        if second is None or self.workers < 2:
+            for b in chain([first] if second is None else [first, second], batches):
+                yield b, _sketch_in_worker(args(b))
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+            )
+        pending: deque[tuple[list[Article], Future[Sketches]]] = deque()
+        for b in chain([first, second], batches):
+            pending.append((b, self._pool.submit(_sketch_in_worker, args(b))))
+            if len(pending) > 2 * self.workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+    def add(
+        self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
+    ) -> list[Match]:
+        """Index articles; return each one's matches among the articles indexed before it (this call included).
+
+        Articles without words, and ids already indexed, are skipped. `progress(n)` is called after each
+        batch with the number of articles read.
+        """
+        matches: list[Match] = []
+        batches = iter(lambda it=iter(articles): list(islice(it, self.batch)), [])
+        for batch, sk in self._sketches(batches):
+            matches.extend(self._add_batch(batch, sk))
+            if progress is not None:
+                progress(len(batch))
+        return matches
+
+    def _add_batch(self, batch: list[Article], sk: Sketches) -> list[Match]:
+        keep = ~sk.empty
+        seen: set[str] = set()
+        known = self._store.row_of([a.id for a in batch])
+        for i, article in enumerate(batch):
+            if keep[i] and (article.id in known or article.id in seen):
+                log.debug("%s: already indexed, skipped", article.id)
+                keep[i] = False
+            seen.add(article.id)
+        index = np.flatnonzero(keep)
+        if not len(index):
+            return []
+        sigs = sk.signatures[index]
+        keys = _band_keys(sigs, self.bands, self.rows)
+        n = len(index)
+        rows = self._store.next_row + np.arange(n, dtype=np.int64)
+        # candidates among indexed articles
+        q, found = self._store.lookup(keys.ravel())
+        pairs = [np.stack([q // self.bands, found], axis=1)]
+        # candidates within the batch: equal keys, the later article against the earlier
+        flat = keys.ravel()
+        order = np.argsort(flat, kind="stable")
+        sorted_keys, owner = flat[order], (order // self.bands)
+        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+        if len(same):
+            run_start = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            run_of = np.searchsorted(run_start, np.arange(len(flat)), side="right") - 1
+            for pos in same + 1:  # each element that repeats an earlier key in its run
+                earlier = owner[run_start[run_of[pos]] : pos]
+                pairs.append(np.stack([np.full(len(earlier), owner[pos]), rows[earlier]], axis=1))
+        cand = np.unique(np.concatenate(pairs), axis=0)
+        cand = cand[cand[:, 1] != rows[cand[:, 0]]]
+        ids = [batch[i].id for i in index]
+        published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
+        new_sets = [sk.shingles[i] for i in index] if sk.shingles is not None else None
+        matches: list[Match] = []
+        if len(cand):
+            in_batch = cand[:, 1] >= rows[0]
+            other = np.empty((len(cand), self.num_perm), _SIG_DTYPE)
+            other[in_batch] = sigs[cand[in_batch, 1] - rows[0]]
+            if (~in_batch).any():
+                other[~in_batch] = self._store.signatures(cand[~in_batch, 1])
+            estimated = (sigs[cand[:, 0]] == other).mean(axis=1)
+            other_ids = self._store.ids(cand[~in_batch, 1].tolist())
+            it = iter(other_ids)
+            for (i, r), est, inside in zip(cand.tolist(), estimated.tolist(), in_batch.tolist()):
+                other_id = ids[r - int(rows[0])] if inside else next(it)
+                verified = None
+                if new_sets is not None:
+                    other_set = new_sets[r - int(rows[0])] if inside else self._shingles.get(r)
+                    if other_set is not None:
+                        verified = jaccard(new_sets[i], other_set)
+                score = verified if verified is not None else est
+                if score >= self.threshold:
+                    matches.append(Match(ids[i], other_id, round(est, 4), None if verified is None else round(verified, 4)))
+        self._store.insert(rows, ids, published, time.time(), sigs, keys)
+        if new_sets is not None:
+            self._shingles.update(zip(rows.tolist(), new_sets))
+        return matches
+
+    def query(self, article: Article) -> list[Match]:
+        """The indexed articles (other than itself) similar to `article` (estimated Jaccard >= threshold),
+        best first."""
+        sk = sketch([article.text], shingle=self.shingle, num_perm=self.num_perm, seed=self.seed, keep_shingles=False)
+        if sk.empty[0]:
+            return []
+        keys = _band_keys(sk.signatures, self.bands, self.rows)
+        _, found = self._store.lookup(keys.ravel())
+        found = np.unique(found)
+        if not len(found):
+            return []
+        estimated = (self._store.signatures(found) == sk.signatures[0]).mean(axis=1)
+        ids = self._store.ids(found.tolist())
+        out = [
+            Match(article.id, i, round(float(e), 4), None)
+            for i, e in zip(ids, estimated)
+            if e >= self.threshold and i != article.id
+        ]
+        return sorted(out, key=lambda m: (-m.estimated, m.other))
+
+    def remove(self, *ids: str) -> int:
+        """Remove articles by id; return how many were indexed."""
+        rows = np.array(sorted(self._store.row_of(list(ids)).values()), dtype=np.int64)
+        self._delete(rows)
+        return len(rows)
+
+    def evict(self, before: datetime, *, by: str = "published") -> int:
+        """Remove every article published (by="published") or added (by="inserted") before `before`;
+        articles without a publication date are kept by "published". Return how many were removed."""
+        if by not in ("published", "inserted"):
+            raise ConfigError(f"evict by 'published' or 'inserted', not {by!r}")
+        rows = self._store.rows_before(before.timestamp(), by)
+        self._delete(rows)
+        return len(rows)
+
+    def _delete(self, rows: np.ndarray) -> None:
+        for start in range(0, len(rows), 10_000):
+            chunk = rows[start : start + 10_000]
+            keys = _band_keys(self._store.signatures(chunk), self.bands, self.rows)
+            self._store.delete(chunk, keys)
+            for r in chunk.tolist():
+                self._shingles.pop(r, None)
+
+    def positions(self, ids: list[str]) -> dict[str, tuple[int, float]]:
+        """For indexed ids: (insertion rank, publication timestamp or NaN)."""
+        rows = self._store.row_of(ids)
+        order = np.array(list(rows.values()), dtype=np.int64)
+        published = self._store.published(order) if len(order) else np.zeros(0)
+        return {i: (r, float(p)) for (i, r), p in zip(rows.items(), published)}
+
+    def signature_of(self, article_id: str) -> np.ndarray | None:
+        """The stored signature of an indexed article."""
+        row = self._store.row_of([article_id]).get(article_id)
+        return None if row is None else self._store.signatures(np.array([row]))[0]
+
+    def shingles_of(self, article_id: str) -> np.ndarray | None:
+        """The shingle set of an article added in this session with keep_shingles=True."""
+        row = self._store.row_of([article_id]).get(article_id)
+        return None if row is None else self._shingles.get(row)
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard of two sorted unique arrays."""
+    if not len(a) and not len(b):
+        return 1.0
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
