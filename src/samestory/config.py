@@ -77,3 +77,18 @@ STORY_MAX_COMPARES = 3  # compare() calls per article at most (each embeds every
 STORY_ARTICLE_CACHE = 2000  # processed articles kept in memory for compare()
 STORY_BATCH = 256  # articles per transaction while ingesting
 STORY_SORT_BUFFER = 50_000  # articles sorted by publication date before ingesting (bounded memory)
+
+# --- dedup (samestory.dedup, samestory.index.minhash) ----------------------------------------------------
+# Jaccard similarity of word-shingle sets at or above which two articles are near-duplicates.
+DEDUP_THRESHOLD = 0.8
+# Words per shingle, permutations, LSH weighting: calibrated with benchmarks/dedup.py (BENCHMARKS.md, "Dedup"):
+# 3-word shingles keep copies with a few edited words above 0.8 while unrelated articles share ~0 shingles.
+MINHASH_SHINGLE = 3
+MINHASH_NUM_PERM = 128
+MINHASH_SEED = 1
+# Weight of missed pairs against false candidates when bands are chosen (datasketch weighs them 0.5/0.5);
+# candidates are verified, so a false candidate costs only time. 0.99 gives 18 bands x 7 rows at 0.8:
+# a pair at Jaccard 0.8 is a candidate with probability 0.986 (datasketch: 9 x 13, 0.40).
+MINHASH_FN_WEIGHT = 0.99
+MINHASH_BATCH = 2000  # articles sketched per numpy/rensa call
+MINHASH_WORKERS = 2  # processes that sketch batches (this machine has 2 cores)
