@@ -1,0 +1,45 @@
+"""The understand stage: language, dates, entities (with aliases) and numbers of an article.
+
+    understand(article)            fills article.language, dates, entities and numbers, returns the article
+    resolve_dates(text, ref, lang) the date mentions of a text against any reference date (for an undated
+                                   article compared with a dated one)
+"""
+
+from __future__ import annotations
+
+from samestory.article import Article
+from samestory.understand.dates import resolve_dates
+from samestory.understand.entities import extract_entities, person_key
+from samestory.understand.language import detect_language
+from samestory.understand.numbers import extract_numbers
+from samestory.understand.places import lookup_place
+
+__all__ = [
+    "detect_language",
+    "extract_entities",
+    "extract_numbers",
+    "lookup_place",
+    "person_key",
+    "resolve_dates",
+    "understand",
+]
+
+
+def understand(article: Article, *, entities: bool = True) -> Article:
+    """Fill `article`'s language (unless given), dates, numbers and, when `entities`, its entities.
+
+    Dates are resolved against the publication date (relative ones are left out when there is none);
+    mentions in the title have start -1, those in the text their offset in `article.text`.
+    """
+    if not article.language:
+        article.language = detect_language(f"{article.title}\n{article.text}")
+    language = article.language
+    reference = article.published_date
+    title_dates = resolve_dates(article.title, reference, language, anchored=True) if article.title else []
+    for mention in title_dates:
+        mention.start = -1
+    article.dates = title_dates + resolve_dates(article.text, reference, language, anchored=True)
+    article.numbers = extract_numbers(article.text, language)
+    if entities:
+        article.entities = extract_entities(article.title, article.text, language)
+    return article
