@@ -1,0 +1,105 @@
+"""The `Store` protocol: where ingested articles and their stories live.
+
+The default is `samestory.store.sqlite.SQLiteStore` (one file, WAL mode, no server). A store keeps each
+article once (by URL, or by source and content hash when there is no URL), the story it belongs to, and
+answers the queries the stories stage and the CLI ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from samestory.article import Article
+
+
+@dataclass(slots=True)
+class StoredArticle:
+    """An article as the store keeps it: its sequence number (order of arrival) and its story."""
+
+    seq: int
+    story_id: int
+    article: Article
+
+
+@dataclass(slots=True)
+class StorySummary:
+    """One line of `samestory stories`."""
+
+    id: int
+    headline: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    size: int
+    languages: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "headline": self.headline,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "size": self.size,
+            "languages": self.languages,
+            "sources": self.sources,
+        }
+
+
+class Store(Protocol):
+    """What the stories stage needs from a store. Writes are visible at once and durable after `commit`."""
+
+    path: str
+
+    def contains(self, article: Article) -> bool:
+        """Whether this article (same URL, or same source and content hash) is already stored."""
+        ...
+
+    def add(self, article: Article, story_id: int | None = None) -> int:
+        """Store an article; return its sequence number. With no story, it founds its own (id = its seq)."""
+        ...
+
+    def set_story(self, seq: int, story_id: int) -> None:
+        """Put one article in a story."""
+        ...
+
+    def merge_stories(self, story_ids: Iterable[int]) -> int:
+        """Merge stories into the oldest (smallest id); return that id."""
+        ...
+
+    def stories_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        """The story of each article, by sequence number."""
+        ...
+
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """Article id -> sequence number, for the ids that are stored."""
+        ...
+
+    def get(self, seqs: Sequence[int]) -> list[StoredArticle]:
+        """Stored articles by sequence number (those that exist, in the order asked)."""
+        ...
+
+    def story(self, story_id: int) -> list[StoredArticle]:
+        """The articles of a story, earliest published first."""
+        ...
+
+    def stories(self, since: datetime | None = None) -> list[StorySummary]:
+        """Every story (last seen on or after `since`), most recently seen first."""
+        ...
+
+    def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:
+        """Every stored article with a sequence number above `after_seq`, in order of arrival."""
+        ...
+
+    def assignments(self) -> dict[str, int]:
+        """Article id -> story id, for every stored article."""
+        ...
+
+    def commit(self) -> None:
+        """Make everything written so far durable."""
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,210 @@
+"""The default store: one SQLite file in WAL mode, no server.
+
+Tables: `articles` (one row per article: sequence number, ids, metadata, story, the processed Article as
+JSON). Other SQLite-backed indexes (entities, near-duplicates) share the connection (`SQLiteStore.connection`)
+so that an article, its story and its index entries are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from samestory.article import Article
+from samestory.errors import StoreError
+from samestory.store.base import StoredArticle, StorySummary
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    url TEXT,
+    source TEXT,
+    content_hash TEXT NOT NULL,
+    published TEXT,
+    language TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    story_id INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS articles_url ON articles(url) WHERE url IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, published);
+"""
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _article_json(article: Article) -> str:
+    data = article.to_dict()
+    data.pop("raw_text", None)  # the cleaned text and the removals are enough to explain a decision
+    return json.dumps(data, ensure_ascii=False)
+
+
+class SQLiteStore:
+    """A `Store` in one SQLite file (created when missing). Use as a context manager or call `close()`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.connection = sqlite3.connect(self.path, isolation_level="DEFERRED", check_same_thread=False)
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed transaction survives the process being killed (not a power cut).
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+            self.connection.executescript(_SCHEMA)
+            self.connection.commit()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: can't open the store ({exc})") from exc
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def contains(self, article: Article) -> bool:
+        if article.url:
+            if self._execute("SELECT 1 FROM articles WHERE url = ?", (article.url,)).fetchone():
+                return True
+        row = self._execute(
+            "SELECT 1 FROM articles WHERE id = ? OR (content_hash = ? AND (url IS NULL OR ? IS NULL) "
+            "AND source IS ?)",
+            (article.id, article.content_hash, article.url, article.source),
+        ).fetchone()
+        return row is not None
+
+    def add(self, article: Article, story_id: int | None = None) -> int:
+        cursor = self._execute(
+            "INSERT INTO articles (id, url, source, content_hash, published, language, title, story_id, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.id,
+                article.url,
+                article.source,
+                article.content_hash,
+                article.published.isoformat() if article.published else None,
+                article.language,
+                article.title,
+                story_id if story_id is not None else -1,
+                _article_json(article),
+            ),
+        )
+        seq = int(cursor.lastrowid or 0)
+        if story_id is None:
+            self._execute("UPDATE articles SET story_id = seq WHERE seq = ?", (seq,))
+        return seq
+
+    def set_story(self, seq: int, story_id: int) -> None:
+        self._execute("UPDATE articles SET story_id = ? WHERE seq = ?", (story_id, seq))
+
+    def merge_stories(self, story_ids: Iterable[int]) -> int:
+        ids = sorted(set(story_ids))
+        keep = ids[0]
+        if len(ids) > 1:
+            marks = ",".join("?" * (len(ids) - 1))
+            self._execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", (keep, *ids[1:]))
+        return keep
+
+    def stories_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(self._execute(f"SELECT seq, story_id FROM articles WHERE seq IN ({marks})", chunk))
+        return out
+
+    def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
+        """Article id -> sequence number, for the ids that are stored."""
+        out: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(self._execute(f"SELECT id, seq FROM articles WHERE id IN ({marks})", chunk))
+        return out
+
+    def _stored(self, rows: Iterable[tuple[int, int, str]]) -> list[StoredArticle]:
+        return [StoredArticle(seq, story, Article.from_dict(json.loads(data))) for seq, story, data in rows]
+
+    def get(self, seqs: Sequence[int]) -> list[StoredArticle]:
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        found = {
+            s.seq: s
+            for s in self._stored(
+                self._execute(f"SELECT seq, story_id, data FROM articles WHERE seq IN ({marks})", list(seqs))
+            )
+        }
+        return [found[s] for s in seqs if s in found]
+
+    def story(self, story_id: int) -> list[StoredArticle]:
+        rows = self._execute(
+            "SELECT seq, story_id, data FROM articles WHERE story_id = ? "
+            "ORDER BY published IS NULL, published, seq",
+            (story_id,),
+        )
+        return self._stored(rows)
+
+    def stories(self, since: datetime | None = None) -> list[StorySummary]:
+        rows = self._execute(
+            """
+            SELECT story_id, MIN(published), MAX(published), COUNT(*),
+                   GROUP_CONCAT(DISTINCT language), GROUP_CONCAT(DISTINCT source),
+                   (SELECT title FROM articles h WHERE h.story_id = a.story_id
+                    ORDER BY h.published IS NULL, h.published, h.seq LIMIT 1)
+            FROM articles a GROUP BY story_id
+            HAVING ? IS NULL OR MAX(published) >= ?
+            ORDER BY MAX(published) IS NULL, MAX(published) DESC, COUNT(*) DESC, story_id
+            """,
+            (since.isoformat() if since else None,) * 2,
+        )
+        return [
+            StorySummary(
+                id=story_id,
+                headline=headline or "",
+                first_seen=_parse_time(first),
+                last_seen=_parse_time(last),
+                size=size,
+                languages=sorted((languages or "").split(",")) if languages else [],
+                sources=sorted((sources or "").split(",")) if sources else [],
+            )
+            for story_id, first, last, size, languages, sources, headline in rows
+        ]
+
+    def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:
+        cursor = self.connection.cursor()
+        cursor.execute("SELECT seq, story_id, data FROM articles WHERE seq > ? ORDER BY seq", (after_seq,))
+        while batch := cursor.fetchmany(1000):
+            yield from self._stored(batch)
+
+    def assignments(self) -> dict[str, int]:
+        return dict(self._execute("SELECT id, story_id FROM articles"))
+
+    def count(self) -> int:
+        return int(self._execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: can't commit ({exc})") from exc
+
+    def close(self) -> None:
+        self.connection.commit()
+        self.connection.close()

@@ -1,0 +1,23 @@
+"""Stories: group a stream of articles online, and trace each story's original and its copies.
+
+    from samestory.stories import ingest, trace
+    ingest(Reader().read(paths), "samestory.db")
+"""
+
+from __future__ import annotations
+
+from samestory.stories.cluster import Assignment, Clusterer, Match
+from samestory.stories.ingest import IngestStats, ingest, in_publication_order
+from samestory.stories.provenance import Copy, Provenance, trace
+
+__all__ = [
+    "Assignment",
+    "Clusterer",
+    "Copy",
+    "IngestStats",
+    "Match",
+    "Provenance",
+    "in_publication_order",
+    "ingest",
+    "trace",
+]

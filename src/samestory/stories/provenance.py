@@ -1,0 +1,166 @@
+"""The likely original of a story, and what each other article took from it and added.
+
+The likely original is the earliest source of the shared passages: among the earliest articles of the story
+(STORY_ORIGIN_CANDIDATES), those that others copied, rewrote or translated (`compare()` says duplicate,
+rewrite or translation); the earliest published of them, ties broken by how much of the others' text they
+cover. When nobody copied anybody (independent reports), the earliest article is the original.
+
+Each article is also checked for content-farm signs:
+    author_bio          a generated author bio was removed by the cleaner
+    unrelated_links     "See also" / related links that share nothing with the story
+    no_attribution      a copy (duplicate, rewrite, translation) of another outlet that names no wire agency
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timezone
+from typing import Any
+
+from samestory import config
+from samestory.article import Article
+from samestory.compare import Comparison, compare
+from samestory.compare.passages import Passage
+from samestory.text import words
+
+DERIVED = frozenset({"duplicate", "rewrite", "translation"})
+# Wire agencies and their usual credits, in the languages of the sample stories.
+WIRE_AGENCIES = re.compile(
+    r"\b(AFP|Agence France[- ]Presse|Reuters|AP|Associated Press|dpa|Deutsche Presse-Agentur|EFE|Lusa|ANSA|"
+    r"PA Media|Press Association|Belga|APA|Kyodo|Xinhua|Yonhap|Europa Press|Anadolu|UPI|ANP|TT|NTB|"
+    r"Bloomberg|Interfax|TASS|RIA Novosti)\b"
+)
+# Cleaner rules (samestory.clean, Removal.rule) that mark a generated bio, and related-link lines.
+_BIO_RULE = re.compile(r"author|bio", re.IGNORECASE)
+_LINK_RULE = re.compile(r"related|see.?also|read.?(more|also)|also.?like|link", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Copy:
+    """Another article of the story, measured against the original."""
+
+    article: Article
+    relation: str  # duplicate, rewrite, translation, same_event (or related / unrelated when loosely joined)
+    coverage: float  # share of this article's text inside passages aligned with the original
+    passages: list[Passage]
+    added: list[str]  # its sentences the original doesn't have
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Provenance:
+    """A story traced: its likely original and the other articles."""
+
+    story_id: int
+    original: Article
+    copies: list[Copy]
+    original_flags: list[str] = field(default_factory=list)
+    why: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        def brief(article: Article) -> dict[str, Any]:
+            return {
+                "id": article.id,
+                "title": article.title,
+                "source": article.source,
+                "url": article.url,
+                "language": article.language,
+                "published": article.published.isoformat() if article.published else None,
+            }
+
+        return {
+            "story_id": self.story_id,
+            "original": {**brief(self.original), "flags": self.original_flags},
+            "why": self.why,
+            "copies": [
+                {
+                    **brief(c.article),
+                    "relation": c.relation,
+                    "coverage": c.coverage,
+                    "flags": c.flags,
+                    "passages": [
+                        {"original": p.a_text, "copy": p.b_text, "similarity": p.similarity, "overlap": p.overlap}
+                        for p in c.passages
+                    ],
+                    "added": c.added,
+                }
+                for c in self.copies
+            ],
+        }
+
+
+def _when(article: Article) -> float:
+    if article.published is None:
+        return float("inf")
+    published = article.published
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)
+    return published.timestamp()
+
+
+def content_farm_flags(article: Article, story_words: set[str], relation: str | None, original: Article | None) -> list[str]:
+    """The content-farm signs of an article (see the module docstring)."""
+    flags: list[str] = []
+    if any(_BIO_RULE.search(r.rule) for r in article.removed):
+        flags.append("author_bio")
+    links = [r.text for r in article.removed if _LINK_RULE.search(r.rule) and not _BIO_RULE.search(r.rule)]
+    for text in links:
+        link_words = {w for w in words(text) if len(w) > 3}
+        if link_words and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
+            flags.append("unrelated_links")
+            break
+    if (
+        relation in DERIVED
+        and original is not None
+        and article.source != original.source
+        and not WIRE_AGENCIES.search(f"{article.title}\n{article.text}")
+    ):
+        flags.append("no_attribution")
+    return flags
+
+
+def trace(articles: list[Article], story_id: int = 0) -> Provenance:
+    """Find the likely original of a story's articles and measure every other article against it."""
+    if not articles:
+        raise ValueError("trace() needs at least one article")
+    ordered = sorted(articles, key=_when)[: config.STORY_TRACE_MAX]
+    candidates = ordered[: config.STORY_ORIGIN_CANDIDATES]
+    results: dict[str, dict[str, Comparison]] = {}
+    scored: list[tuple[int, float, float, int]] = []  # (no copies?, time, -coverage, index)
+    for index, candidate in enumerate(candidates):
+        found = {other.id: compare(candidate, other) for other in ordered if other.id != candidate.id}
+        results[candidate.id] = found
+        copied = [c for c in found.values() if c.relation in DERIVED]
+        scored.append((0 if copied else 1, _when(candidate), -sum(c.coverage_b for c in copied), index))
+    best = min(scored)
+    original = candidates[best[3]]
+    taken = best[0] == 0
+    why = (
+        "the earliest article whose passages the others contain"
+        if taken
+        else "the earliest article (no article copies another: independent reports)"
+    )
+    story_words = {w for a in ordered for w in words(f"{a.title} {a.text}") if len(w) > 3}
+    copies: list[Copy] = []
+    for other in ordered:
+        if other.id == original.id:
+            continue
+        result = results[original.id][other.id] if original.id in results else compare(original, other)
+        copies.append(
+            Copy(
+                article=other,
+                relation=result.relation,
+                coverage=result.coverage_b,
+                passages=result.passages,
+                added=result.added,
+                flags=content_farm_flags(other, story_words, result.relation, original),
+            )
+        )
+    return Provenance(
+        story_id=story_id,
+        original=original,
+        copies=copies,
+        original_flags=content_farm_flags(original, story_words, None, None),
+        why=why,
+    )
