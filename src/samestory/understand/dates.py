@@ -313,7 +313,7 @@ def _weekday(m: re.Match[str], text: str, reference: date, tables: _Tables) -> d
 
 
 # Words that look like relative dates but are not: "la mañana" (the morning), "am Morgen" (in the morning).
-_NOT_RELATIVE = re.compile(r"(?:\b(?:la|esta|por la|de la|cada)\s+mañana|\bMorgen)$")
+_NOT_RELATIVE = re.compile(r"(?:(?i:\b(?:la|esta|por la|de la|cada)\s+mañana)|\bMorgen)$")
 
 
 def resolve_dates(

