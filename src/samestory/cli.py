@@ -97,9 +97,66 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- dedup ------------------------------------------------------------------------------------------------
+
+
+def _args_dedup(parser: argparse.ArgumentParser) -> None:
+    from samestory.config import DEDUP_THRESHOLD
+
+    _read_args(parser)
+    parser.add_argument("--threshold", type=float, default=DEDUP_THRESHOLD, help="Jaccard similarity of word "
+                        f"shingles at which two articles are near-duplicates (default {DEDUP_THRESHOLD})")
+    parser.add_argument("--json", action="store_true", help="one JSON line per group (the default when piped)")
+    parser.add_argument("--db", default=None, help="a persistent near-duplicate index (SQLite file): matched "
+                        "against, then added to; default: in memory")
+
+
+def _run_dedup(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from samestory.dedup import find_duplicates
+
+    try:  # boilerplate removal, when the clean stage is installed
+        from samestory.clean import clean
+    except ImportError:
+        clean = None
+    reader = _reader(args)
+    articles = reader.read(args.paths)
+    if clean is not None:
+        articles = map(clean, articles)
+    console = Console(stderr=True)
+    as_json = args.json or not sys.stdout.isatty()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=console, disable=not console.is_terminal, transient=True,
+    ) as bar:
+        task = bar.add_task("deduplicating", total=None)
+        read = 0
+
+        def progress(n: int) -> None:
+            nonlocal read
+            read += n
+            bar.update(task, description=f"{read:,} articles read")
+
+        groups = find_duplicates(articles, threshold=args.threshold, db=args.db, progress=progress)
+    _report_skipped(reader)
+    for number, group in enumerate(groups, 1):
+        if as_json:
+            _print_json(group.to_dict())
+            continue
+        sys.stdout.write(f"group {number}: {len(group.members)} articles, earliest {group.earliest.id}\n")
+        for m in group.members:
+            verified = "  -  " if m.verified is None else f"{m.verified:.3f}"
+            date = m.published.date().isoformat() if m.published else "undated"
+            sys.stdout.write(f"  {m.id}  {date}  estimated {m.estimated:.3f}  verified {verified}\n")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "read": ("print one JSON line per article, cleaned and understood", _args_read, _run_read),
     "compare": ("compare two articles: relation, scores, aligned passages", _args_compare, _run_compare),
+    "dedup": ("print groups of near-duplicate articles (copies, lightly edited)", _args_dedup, _run_dedup),
 }
 
 

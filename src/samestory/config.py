@@ -92,3 +92,6 @@ MINHASH_SEED = 1
 MINHASH_FN_WEIGHT = 0.99
 MINHASH_BATCH = 2000  # articles sketched per numpy/rensa call
 MINHASH_WORKERS = 2  # processes that sketch batches (this machine has 2 cores)
+# Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
+# are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
+MINHASH_VERIFY_MARGIN = 0.15

@@ -23,7 +23,7 @@ from typing import Any
 
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import Match, MinHashIndex, jaccard
+from samestory.index.minhash import Match, MinHashIndex, distinct, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +124,14 @@ def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
         where = index.positions(ids)
         ordered = sorted(ids, key=lambda i: _earliest_first(where[i]))
         first_sig, first_set = index.signature_of(ordered[0]), index.shingles_of(ordered[0])
+        if first_set is not None:
+            first_set = distinct(first_set)
         members = []
         for i in ordered:
             sig, shingles = index.signature_of(i), index.shingles_of(i)
             verified = None
             if shingles is not None and first_set is not None:
-                verified = round(jaccard(shingles, first_set), 4)
+                verified = round(jaccard(distinct(shingles), first_set, prepared=True), 4)
             published = where[i][1]
             members.append(
                 Member(

@@ -19,9 +19,10 @@ tokens are hashed here in numpy and only the flat uint64 buffer crosses into Rus
 LSH bands (b bands of r rows) are chosen from the threshold (`lsh_params`): candidates are cheap to verify,
 so missing a pair weighs more than a false candidate. Each band's r values hash to one 47-bit key (the
 band number is mixed in, so one indexed column holds all bands; SQLite stores it in 6 bytes). A candidate
-is kept when its Jaccard similarity is at least the threshold: the exact Jaccard of the two shingle sets
-when both are at hand (`keep_shingles=True`, the articles added in this session), else the estimate from
-all the signature's permutations.
+is kept when its Jaccard similarity is at least the threshold: the estimate from all the signature's
+permutations, checked against the exact Jaccard of the two shingle sets when the estimate is within
+MINHASH_VERIFY_MARGIN of the threshold and both sets are at hand (`keep_shingles=True`: the articles added
+in this session).
 
 Tables in SQLite (prefix minhash_, WAL mode; they may share a file with the article store):
 minhash_meta (parameters, checked on reopen), minhash_articles (row, id, published, inserted, signature),
@@ -55,7 +56,7 @@ from samestory.errors import ConfigError, StoreError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Match", "MinHashIndex", "Sketches", "jaccard", "lsh_params", "sketch", "word_hashes"]
+__all__ = ["Match", "MinHashIndex", "Sketches", "distinct", "jaccard", "lsh_params", "sketch", "word_hashes"]
 
 _U64 = np.uint64
 _KEY_BITS = 47  # band keys fit SQLite's 6-byte integers
@@ -66,11 +67,12 @@ _SIG_DTYPE = np.uint16
 
 
 def _char_table() -> np.ndarray:
-    """For each BMP code point: its lower-case form when it is a letter, digit or mark, else 0 (a separator).
+    """For each UTF-16 code unit: its case-folded form when it is a letter, digit or mark, else 0 (a separator).
 
-    Code points above the BMP (mostly emoji) are separators too.
+    Letters fold one code point to one ("ß" stays), so "ÉTÉ" and "été" are the same word. Surrogates are
+    separators: characters beyond the BMP (mostly emoji) split words.
     """
-    table = np.zeros(0x10001, dtype=np.uint32)
+    table = np.zeros(0x10000, dtype=np.uint16)
     for code in range(1, 0x10000):
         char = chr(code)
         if unicodedata.category(char)[0] in "LNM" or char == "_":
@@ -78,25 +80,26 @@ def _char_table() -> np.ndarray:
             if len(folded) != 1:
                 folded = char.lower()
             table[code] = ord(folded) if len(folded) == 1 else code
+    table[0x131] = ord("i")  # Turkish dotless ı: "I".lower() is "i", so case-insensitive means ı == i
     return table
 
 
 _TABLE = _char_table()
-_POLY = 0x100000001B3  # odd, so invertible modulo 2**64
-_POLY_INV = pow(_POLY, -1, 2**64)
-_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint64), np.ones(0, np.uint64))
+_POLY = 0x01000193  # odd, so invertible modulo 2**32
+_POLY_INV = pow(_POLY, -1, 2**32)
+_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint32), np.ones(0, np.uint32))
 
 
 def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """POLY**i and POLY**-i modulo 2**64 for i < n (cached, grown by doubling)."""
+    """POLY**i and POLY**-i modulo 2**32 for i < n (cached, grown by doubling)."""
     global _powers
     if len(_powers[0]) < n:
         size = max(n, 2 * len(_powers[0]), 1 << 16)
         with np.errstate(over="ignore"):
-            fwd = np.full(size, _POLY, dtype=np.uint64)
-            inv = np.full(size, _POLY_INV, dtype=np.uint64)
+            fwd = np.full(size, _POLY, dtype=np.uint32)
+            inv = np.full(size, _POLY_INV, dtype=np.uint32)
             fwd[0] = inv[0] = 1
-            _powers = (np.cumprod(fwd, dtype=np.uint64), np.cumprod(inv, dtype=np.uint64))
+            _powers = (np.cumprod(fwd, dtype=np.uint32), np.cumprod(inv, dtype=np.uint32))
     return _powers[0][:n], _powers[1][:n]
 
 
@@ -112,14 +115,15 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The 64-bit hashes of the normalised words of each text, flat, and the offsets of each text's words.
+    """The hashes of the normalised words of each text (uint64, flat) and the offsets of each text's words.
 
-    Case, punctuation and spacing do not change them: "Hello, WORLD!" and "hello world" hash alike.
+    Case, punctuation and spacing do not change them: "Hello, WORLD!" and "hello world" hash alike. A word
+    hash is a polynomial hash modulo 2**32 of its folded code units, spread to 64 bits (two words of a
+    million-word vocabulary collide with probability ~1e-4: negligible for Jaccard).
     """
-    normal = [unicodedata.normalize("NFKC", t) for t in texts]
-    lengths = np.fromiter((len(t) + 1 for t in normal), dtype=np.int64, count=len(normal))
-    codes = np.frombuffer(" ".join(normal).encode("utf-32-le"), dtype=np.uint32)
-    folded = _TABLE[np.minimum(codes, 0x10000)]
+    joined = "\0".join([unicodedata.normalize("NFKC", t.replace("\0", " ")) for t in texts])
+    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
+    folded = _TABLE[units].astype(np.uint32)
     is_word = np.empty(len(folded) + 2, dtype=bool)
     is_word[0] = is_word[-1] = False
     np.not_equal(folded, 0, out=is_word[1:-1])
@@ -127,11 +131,11 @@ def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts, ends = edges[0::2], edges[1::2]
     fwd, inv = _power_tables(len(folded))
     with np.errstate(over="ignore"):
-        prefix = np.cumsum(folded * fwd, dtype=np.uint64)
-        before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], _U64(0))
-        hashes = _mix((prefix[ends - 1] - before) * inv[starts])
-    text_starts = np.zeros(len(normal) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=text_starts[1:])
+        np.multiply(folded, fwd, out=folded)
+        prefix = np.zeros(len(folded) + 1, dtype=np.uint32)
+        np.cumsum(folded, dtype=np.uint32, out=prefix[1:])
+        hashes = _mix(((prefix[ends] - prefix[starts]) * inv[starts]).astype(np.uint64))
+    text_starts = np.r_[0, np.flatnonzero(units == 0) + 1, len(units) + 1]
     offsets = np.searchsorted(starts, text_starts)
     return hashes, offsets
 
@@ -180,7 +184,7 @@ def _shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarr
 
 @dataclass(slots=True)
 class Sketches:
-    """Signatures of a batch of texts and, optionally, their sorted unique 32-bit shingle hashes."""
+    """Signatures of a batch of texts and, optionally, their shingle hashes (low 32 bits, as they come)."""
 
     signatures: np.ndarray  # (n, num_perm) uint16; rows of empty texts are meaningless (see `empty`)
     empty: np.ndarray  # (n,) bool: texts without a single word
@@ -198,11 +202,8 @@ def sketch(texts: Sequence[str], *, shingle: int, num_perm: int, seed: int, keep
     empty = np.diff(soffsets) == 0
     sets = None
     if keep_shingles:
-        text_of = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(soffsets))
-        packed = np.unique((text_of << _U64(32)) | (values & _U64(0xFFFFFFFF)))
-        bounds = np.searchsorted(packed >> _U64(32), np.arange(len(texts) + 1, dtype=np.uint64))
-        low = (packed & _U64(0xFFFFFFFF)).astype(np.uint32)
-        sets = [low[bounds[i] : bounds[i + 1]] for i in range(len(texts))]
+        low = values.astype(np.uint32)
+        sets = [low[soffsets[i] : soffsets[i + 1]] for i in range(len(texts))]
     return Sketches(sigs, empty, sets)
 
 
@@ -622,14 +623,15 @@ class MinHashIndex:
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")
         sorted_keys, owner = flat[order], (order // self.bands)
-        same = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-        if len(same):
+        repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1  # positions repeating a key
+        if len(repeat):
             run_start = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-            run_of = np.searchsorted(run_start, np.arange(len(flat)), side="right") - 1
-            for pos in same + 1:  # each element that repeats an earlier key in its run
-                earlier = owner[run_start[run_of[pos]] : pos]
-                pairs.append(np.stack([np.full(len(earlier), owner[pos]), rows[earlier]], axis=1))
-        cand = np.unique(np.concatenate(pairs), axis=0)
+            first = run_start[np.searchsorted(run_start, repeat, side="right") - 1]
+            counts = repeat - first  # each repeat pairs with every earlier position of its run
+            later = np.repeat(repeat, counts)
+            earlier = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+            pairs.append(np.stack([owner[later], rows[owner[earlier]]], axis=1))
+        cand = _unique_pairs(np.concatenate(pairs))
         cand = cand[cand[:, 1] != rows[cand[:, 0]]]
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
@@ -647,7 +649,7 @@ class MinHashIndex:
             for (i, r), est, inside in zip(cand.tolist(), estimated.tolist(), in_batch.tolist()):
                 other_id = ids[r - int(rows[0])] if inside else next(it)
                 verified = None
-                if new_sets is not None:
+                if new_sets is not None and abs(est - self.threshold) < config.MINHASH_VERIFY_MARGIN:
                     other_set = new_sets[r - int(rows[0])] if inside else self._shingles.get(r)
                     if other_set is not None:
                         verified = jaccard(new_sets[i], other_set)
@@ -667,7 +669,7 @@ class MinHashIndex:
             return []
         keys = _band_keys(sk.signatures, self.bands, self.rows)
         _, found = self._store.lookup(keys.ravel())
-        found = np.unique(found)
+        found = np.array(sorted(set(found.tolist())), dtype=np.int64)
         if not len(found):
             return []
         estimated = (self._store.signatures(found) == sk.signatures[0]).mean(axis=1)
@@ -720,9 +722,30 @@ class MinHashIndex:
         return None if row is None else self._shingles.get(row)
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """Exact Jaccard of two sorted unique arrays."""
+def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Distinct rows of an (n, 2) array of non-negative int64, sorted (np.unique(axis=0) is slow)."""
+    packed = np.sort((pairs[:, 0] << 32) | pairs[:, 1])
+    packed = packed[np.r_[True, packed[1:] != packed[:-1]]] if len(packed) else packed
+    return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1)
+
+
+def distinct(a: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an array."""
+    a = np.sort(a)
+    keep = np.empty(len(a), dtype=bool)
+    keep[:1] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def jaccard(a: np.ndarray, b: np.ndarray, *, prepared: bool = False) -> float:
+    """Exact Jaccard similarity of the sets of values of two arrays (`prepared`: both already `distinct`)."""
+    if not prepared:
+        a, b = distinct(a), distinct(b)
     if not len(a) and not len(b):
         return 1.0
-    shared = len(np.intersect1d(a, b, assume_unique=True))
+    if not len(b):
+        return 0.0
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    shared = int(np.count_nonzero(b[at] == a))
     return shared / (len(a) + len(b) - shared)
