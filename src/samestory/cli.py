@@ -97,6 +97,142 @@ def _run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ingest, stories, story -------------------------------------------------------------------------------
+
+DEFAULT_DB = "samestory.db"
+
+
+def _args_ingest(parser: argparse.ArgumentParser) -> None:
+    _read_args(parser)
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from samestory.stories import IngestStats, ingest
+
+    reader = _reader(args)
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=args.no_progress or not console.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("ingesting")
+
+        def progress(stats: IngestStats) -> None:
+            bar.update(
+                task,
+                description=f"{stats.read:,} articles read, {stats.added:,} added, "
+                f"{stats.new_stories:,} new stories, {stats.rate:,.0f} articles/s",
+            )
+
+        stats = ingest(reader.read(args.paths), args.db, progress=progress)
+    _report_skipped(reader)
+    console.print(
+        f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
+        f"stor{'y' if stats.new_stories == 1 else 'ies'}, {stats.merges:,} merge(s), "
+        f"{stats.rate:,.0f} articles/s -> {args.db}"
+    )
+    return 0
+
+
+def _open_db(path: str):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from samestory.store import open_store
+
+    if path != ":memory:" and not Path(path).exists():
+        raise SamestoryError(f"{path}: no such store (run `samestory ingest PATH --db {path}` first)")
+    return open_store(path)
+
+
+def _args_stories(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (default {DEFAULT_DB})")
+    parser.add_argument("--since", default=None, help="only stories seen on or after this date (ISO 8601)")
+    parser.add_argument("--json", action="store_true", help="one JSON line per story")
+
+
+def _run_stories(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since)
+        except ValueError:
+            raise SamestoryError(f"--since {args.since!r}: not an ISO 8601 date (e.g. 2025-03-14)") from None
+    with _open_db(args.db) as store:
+        summaries = store.stories(since=since)
+    if args.json:
+        for summary in summaries:
+            _print_json(summary.to_dict())
+    else:
+        from samestory.stories.show import print_stories
+
+        print_stories(summaries)
+    return 0
+
+
+def _args_story(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", type=int, help="the story id (from `samestory stories`)")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (default {DEFAULT_DB})")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _run_story(args: argparse.Namespace) -> int:
+    from samestory.stories import trace
+
+    with _open_db(args.db) as store:
+        articles = [s.article for s in store.story(args.id)]
+    if not articles:
+        raise SamestoryError(f"{args.db}: no story {args.id} (see `samestory stories --db {args.db}`)")
+    result = trace(articles, story_id=args.id)
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        from samestory.stories.show import print_story
+
+        print_story(result)
+    return 0
+
+
+# --- eval -------------------------------------------------------------------------------------------------
+
+
+def _args_eval(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
+    stories = sub.add_parser("stories", help="score story clustering against gold labels")
+    stories.add_argument("labelled", help="JSONL: articles with a gold `story` id, or SemEval-style labelled pairs")
+    stories.add_argument("--lang", action="append", default=[], help="pairs of these languages only (en, de-en)")
+    stories.add_argument("--db", default=None, help="keep the store here (default: a temporary one)")
+    stories.add_argument("--json", action="store_true", help="print one JSON object")
+    stories.set_defaults(run_eval=_run_eval_stories)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    return int(args.run_eval(args))
+
+
+def _run_eval_stories(args: argparse.Namespace) -> int:
+    from samestory.evaluate import evaluate_stories
+
+    report = evaluate_stories(args.labelled, db=args.db, languages=set(args.lang) or None)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        from samestory.stories.show import print_eval
+
+        print_eval(report)
+    return 0
+
+
 # --- dedup ------------------------------------------------------------------------------------------------
 
 
@@ -156,6 +292,10 @@ def _run_dedup(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "read": ("print one JSON line per article, cleaned and understood", _args_read, _run_read),
     "compare": ("compare two articles: relation, scores, aligned passages", _args_compare, _run_compare),
+    "ingest": ("add articles to the store and put each one in a story", _args_ingest, _run_ingest),
+    "stories": ("list the stories in the store", _args_stories, _run_stories),
+    "story": ("show one story: its likely original and what each copy took and added", _args_story, _run_story),
+    "eval": ("score samestory on labelled data (stories: clustering)", _args_eval, _run_eval),
     "dedup": ("print groups of near-duplicate articles (copies, lightly edited)", _args_dedup, _run_dedup),
 }
 

@@ -7,7 +7,8 @@ stronger decision. For a new article:
    when `samestory.index.minhash` is installed), the nearest title+lead embeddings (hnswlib) and the
    articles sharing entities (inverted index);
 2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once; candidates under
-   STORY_MIN_COSINE sharing too few entities are dropped; the rest are decided by `compare()` (same_story),
+   STORY_MIN_COSINE sharing too few entities are dropped; the rest are decided by `compare()` (same_story,
+   or a predicted Overall <= STORY_JOIN_OVERALL),
    the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
 3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
    the oldest.
@@ -49,6 +50,7 @@ class Match:
     shared_entities: int = 0
     near_duplicate: bool = False
     relation: str | None = None  # compare()'s verdict, when it was asked
+    overall: float | None = None  # compare()'s predicted SemEval Overall (1 similar .. 4), when asked
     joined: bool = False
 
 
@@ -186,7 +188,8 @@ class Clusterer:
             calls += 1
             result = compare(other, article)
             m.relation = result.relation
-            if result.same_story:
+            m.overall = result.scores["overall"]
+            if result.same_story or m.overall <= config.STORY_JOIN_OVERALL:
                 m.joined = True
                 joined_stories.add(m.story_id)
         return calls

@@ -8,7 +8,8 @@ cover. When nobody copied anybody (independent reports), the earliest article is
 Each article is also checked for content-farm signs:
     author_bio          a generated author bio was removed by the cleaner
     unrelated_links     "See also" / related links that share nothing with the story
-    no_attribution      a copy (duplicate, rewrite, translation) of another outlet that names no wire agency
+    no_attribution      a copy (duplicate, rewrite, translation) of another outlet that names neither a wire
+                        agency nor the original's outlet
 """
 
 from __future__ import annotations
@@ -110,14 +111,19 @@ def content_farm_flags(article: Article, story_words: set[str], relation: str | 
         if link_words and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
             flags.append("unrelated_links")
             break
-    if (
-        relation in DERIVED
-        and original is not None
-        and article.source != original.source
-        and not WIRE_AGENCIES.search(f"{article.title}\n{article.text}")
-    ):
-        flags.append("no_attribution")
+    if relation in DERIVED and original is not None and article.source != original.source:
+        if not _credits(article, original):
+            flags.append("no_attribution")
     return flags
+
+
+def _credits(article: Article, original: Article) -> bool:
+    """Whether an article names a wire agency or the original's outlet (its domain's name)."""
+    text = f"{article.title}\n{article.text}"
+    if WIRE_AGENCIES.search(text):
+        return True
+    outlet = (original.source or "").removeprefix("www.").split(".")[0]
+    return len(outlet) >= 4 and outlet.replace("-", " ").casefold() in text.replace("-", " ").casefold()
 
 
 def trace(articles: list[Article], story_id: int = 0) -> Provenance:
