@@ -6,7 +6,7 @@
 
 How an article becomes a signature (vectorised over a batch; no per-word Python):
 words are those of `samestory.text.words` (NFKC, case folded, split at anything that is not a letter,
-digit or mark), hashed by a polynomial hash over the code points; k consecutive word hashes make a shingle
+digit or mark; unlike `words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial hash over the code points; k consecutive word hashes make a shingle
 hash; rensa's R-MinHash turns a batch of shingle-hash arrays into signatures in one call. Signatures are kept
 as their low 16 bits (b-bit MinHash: a spurious equal slot has probability 2**-16, the estimate's bias is
 negligible) so the index costs 2 bytes per permutation.
@@ -80,7 +80,7 @@ def _char_table() -> np.ndarray:
             if len(folded) != 1:
                 folded = char.lower()
             table[code] = ord(folded) if len(folded) == 1 else code
-    table[0x131] = ord("i")  # Turkish dotless ı: "I".lower() is "i", so case-insensitive means ı == i
+    table[0x131] = table[0x130] = ord("i")  # Turkish ı and İ: "I".lower() is "i", so ı == İ == I == i
     return table
 
 
