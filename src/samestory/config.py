@@ -95,3 +95,13 @@ MINHASH_WORKERS = 2  # processes that sketch batches (this machine has 2 cores)
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
 MINHASH_VERIFY_MARGIN = 0.15
+
+# --- understand (samestory.understand) ----------------------------------------------------------------------
+# spaCy NER reads the title and this many characters of the text (cut at a word end); the capitalised-span
+# reader does the rest. Calibrated with benchmarks/understand.py on the SemEval-2022 Task 8 texts (~970
+# characters, one core), spaCy's unused shared tok2vec left out: English articles/s with entities 78 at 600
+# characters, 100 at 400, 125 at 300 (all languages: 263). 300 keeps English above 100/s; see BENCHMARKS.md.
+UNDERSTAND_NER_CHARS = 300
+# Alternate names ("Moscou", "Moskau") are indexed for cities of at least this many people; smaller towns'
+# alternate names collide with surnames and common words. Checked on the seeds and the SemEval texts.
+CITY_ALIAS_MIN_POPULATION = 100_000
