@@ -1,0 +1,86 @@
+"""Throughput of the understand stage on the SemEval-2022 Task 8 texts (about 1,000 characters each).
+
+    .venv/bin/python benchmarks/understand.py
+    .venv/bin/python benchmarks/understand.py --ner-chars 150 300 600 --dateparser 100
+
+Printed: articles/s of understand() with and without entities over all 1,978 texts (languages as in the
+data: de, en, es, tr, pl, ar, fr), articles/s with entities by language, and optionally the same with other
+`config.UNDERSTAND_NER_CHARS` values and dateparser's `search_dates` on the first N texts for comparison.
+One process, one core; every run warms the models up first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+from samestory import config
+from samestory.article import Article
+from samestory.understand import resolve_dates, understand
+
+DEFAULT_PAIRS = Path(__file__).resolve().parents[1].parent / "shared/data/semeval2022-task8/pairs.jsonl"
+PUBLISHED = datetime(2020, 5, 1)
+
+
+def load(path: Path) -> list[tuple[str, str]]:
+    """(text, language) of both sides of every pair."""
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            out += [(row["text1"], row["lang1"]), (row["text2"], row["lang2"])]
+    return out
+
+
+def rate(texts: list[tuple[str, str]], *, entities: bool) -> tuple[float, dict[str, float]]:
+    """Articles/s overall and by language (the language is detected, not given)."""
+    articles = [Article(id=str(i), text=text, published=PUBLISHED) for i, (text, _) in enumerate(texts)]
+    spent: dict[str, list[float]] = defaultdict(list)
+    start = time.perf_counter()
+    for article, (_, language) in zip(articles, texts):
+        t = time.perf_counter()
+        understand(article, entities=entities)
+        spent[language].append(time.perf_counter() - t)
+    total = time.perf_counter() - start
+    return len(articles) / total, {lang: len(v) / sum(v) for lang, v in spent.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS)
+    parser.add_argument("--ner-chars", type=int, nargs="*", default=[])
+    parser.add_argument("--dateparser", type=int, default=0, help="texts to run dateparser.search_dates on")
+    args = parser.parse_args()
+    texts = load(args.pairs)
+    mean_chars = sum(len(t) for t, _ in texts) / len(texts)
+    for text, language in texts[:50]:  # load spaCy, the gazetteer and the date tables
+        understand(Article(id="warm", text=text, language=language, published=PUBLISHED))
+    print(f"{len(texts)} texts, {mean_chars:.0f} characters on average")
+    without, _ = rate(texts, entities=False)
+    print(f"understand(entities=False): {without:,.0f} articles/s")
+    for chars in [config.UNDERSTAND_NER_CHARS, *args.ner_chars]:
+        config.UNDERSTAND_NER_CHARS = chars
+        overall, by_language = rate(texts, entities=True)
+        langs = "  ".join(f"{lang} {r:,.0f}" for lang, r in sorted(by_language.items(), key=lambda kv: kv[1]))
+        print(f"understand(entities=True), NER on {chars} chars: {overall:,.0f} articles/s  ({langs})")
+    if args.dateparser:
+        from dateparser.search import search_dates
+
+        sample = texts[: args.dateparser]
+        start = time.perf_counter()
+        for text, language in sample:
+            resolve_dates(text, PUBLISHED.date(), language)
+        ours = len(sample) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for text, language in sample:
+            search_dates(text, languages=[language], settings={"RELATIVE_BASE": PUBLISHED})
+        theirs = len(sample) / (time.perf_counter() - start)
+        print(f"dates on {len(sample)} texts: resolve_dates {ours:,.0f}/s, dateparser.search_dates {theirs:,.1f}/s")
+
+
+if __name__ == "__main__":
+    main()
