@@ -105,6 +105,7 @@ DEFAULT_DB = "samestory.db"
 def _args_ingest(parser: argparse.ArgumentParser) -> None:
     _read_args(parser)
     parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
+    parser.add_argument("--batch", type=int, default=None, help="articles per transaction (default 256)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -133,7 +134,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
                 f"{stats.new_stories:,} new stories, {stats.rate:,.0f} articles/s",
             )
 
-        stats = ingest(reader.read(args.paths), args.db, progress=progress)
+        stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch)
     _report_skipped(reader)
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
