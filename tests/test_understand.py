@@ -286,6 +286,23 @@ def test_monsieur_surname_without_full_name_stays_a_surname() -> None:
     assert ("peskov", "PER") in {(e.canonical, e.label) for e in found}
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "expected", "absent"),
+    [
+        # small towns that are common words: only after a preposition of place
+        ("de", "Corona: Bei der Impfstoffsuche hilft Köln, sagte man in Göttingen.",
+         {"city:2886242", "city:2918632"}, {"city:5339631"}),
+        ("tr", "Bir ölü İspanya Çin'i geçti: İspanya Sağlık Bakanlığı açıkladı.",
+         {"country:ES", "country:CN"}, {"city:1275539", "ispanya cin"}),
+        # a word the text also has in lower case is not a name
+        ("es", "Para el Gobierno, la ley es clara para todos.", set(), {"city:3405870"}),
+    ],
+)  # fmt: skip
+def test_fast_reader_guards(language: str, text: str, expected: set[str], absent: set[str]) -> None:
+    found = {e.canonical for e in extract_entities("", text, language)}
+    assert expected <= found and not absent & found, found
+
+
 def test_caseless_script_finds_gazetteer_places() -> None:
     found = {e.canonical for e in extract_entities("", "قال الكرملين إن روسيا والصين ستعقدان محادثات في موسكو", "ar")}
     assert {"country:RU", "country:CN", "city:524901"} <= found

@@ -31,7 +31,7 @@ from unidecode import unidecode
 
 from samestory import config
 from samestory.article import Entity
-from samestory.understand.places import is_country_or_region, lookup_place, place_key
+from samestory.understand.places import city_population, is_country_or_region, lookup_place, place_key
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ _TITLES = frozenset(
 # Endings that make a word a title: "Staatschef", "Kreml-Sprecher", "Außenministerin".
 _TITLE_ENDINGS = ("chef", "chefin", "sprecher", "sprecherin", "minister", "ministerin", "präsident", "präsidentin",
                   "kanzler", "kanzlerin")
+# Endings of German and Romance nouns and adjectives that are seldom names (the fast reader's person guess).
+_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ismus", "tät", "suche", "versuche",
+                 "isch", "ische", "ischen", "licher", "liche", "lichen", "ales", "ción", "ções", "zione", "iker")
+# Prepositions of place: a one-word city after them is a city ("in Göttingen", "à Nice").
+_LOCATIVES = frozenset("in at from to near à a de en au aus nach bei von zu im em para desde da di dal nel w z we ze".split())
 # Words that make a span an organisation.
 _ORG_WORDS = frozenset(
     """ministry department bank party university council agency company corporation corp inc ltd group
@@ -66,7 +71,9 @@ _ORG_WORDS = frozenset(
     kommission ausschuss gericht bundestag institut stiftung ministerio banco partido universidad consejo
     agencia empresa federación comisión comité tribunal ejército instituto fundación ministero banca
     partito università consiglio agenzia società federazione commissione tribunale esercito istituto
-    ministério universidade conselho agência empresa federação comissão""".split()
+    ministério universidade conselho agência empresa federação comissão orchestra orchestre orquesta
+    philharmonic philharmonie filarmónica filarmonica bakanlığı bakanlık partisi üniversitesi bankası
+    ministerstwo partia uniwersytet sąd urząd prokuratura policja""".split()
 )
 # Words that make a span a place although the gazetteer doesn't know it.
 _PLACE_WORDS = frozenset(
@@ -102,7 +109,7 @@ _UPPER = "".join(c for c in map(chr, range(0x2000)) if c.isupper() and c.isalpha
 _TOKEN = rf"[{re.escape(_UPPER)}][\w’'.-]*"
 _SPAN = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)*{_TOKEN})*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"«»“”•·|\n]|\s[-–—])\s*$")
-_SUFFIX = re.compile(r"(?:['’][^\W\d_]{1,4}|[.,;:-]+)$")  # Putin's, Rusya'nın, trailing dots
+_SUFFIX = re.compile(r"(?:['’][^\W\d_]{1,6}|[.,;:-]+)$")  # Putin's, Rusya'nın, trailing dots
 _CASELESS_WORD = re.compile(r"\w+")
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "و", "ب", "ل")
 
@@ -259,27 +266,43 @@ def _fast_mentions(text: str, start: int, has_spacy: bool) -> list[_Mention]:
             titled = True
         if not name:
             continue
+        offset = text.find(name[0], offset)
         if titled:
             out.append(_Mention(" ".join(name), "PER", offset))
             continue
         while len(name) > 1 and name[0].lower() in _DETERMINERS:
             name = name[1:]
-        surface = " ".join(name)
-        mention = _classify(surface, name, initial, previous, has_spacy)
-        if mention is None and initial and len(name) > 1:  # "Indeed Moscow": drop the first word
-            surface = " ".join(name[1:])
-            mention = _classify(surface, name[1:], False, "", has_spacy)
-        if mention is not None:
-            out.append(_Mention(surface, mention, offset))
+        out.extend(_read_span(text, name, text.find(name[0], offset), initial, previous, has_spacy))
     return out
 
 
-def _classify(surface: str, words: list[str], initial: bool, previous: str, has_spacy: bool) -> str | None:
-    """PER, ORG, LOC or "?" (a single word left for the surname pass), or None for no entity."""
+def _read_span(
+    text: str, name: list[str], offset: int, initial: bool, previous: str, has_spacy: bool
+) -> list[_Mention]:
+    """The mentions in one capitalised span; a country at either end of an unknown span is split off
+    ("İspanya Çin'i" -> Spain, China), and a sentence's first word is dropped when that helps."""
+    label = _classify(name, initial, previous, has_spacy)
+    if label in ("PER", "?") and len(name) > 1:
+        for index in (0, len(name) - 1):
+            place = lookup_place(name[index])
+            if place is not None and is_country_or_region(place):
+                rest = name[1:] if index == 0 else name[:-1]
+                word_offset = offset if index == 0 else text.find(name[-1], offset + len(name[0]))
+                rest_offset = offset if index else text.find(rest[0], offset + len(name[0]))
+                others = _read_span(text, rest, rest_offset, initial and index > 0, previous if index else "", has_spacy)
+                return [_Mention(name[index], "LOC", word_offset), *others]
+    if label is None and initial and len(name) > 1:  # "Indeed Moscow": drop the first word
+        return _read_span(text, name[1:], text.find(name[1], offset + len(name[0])), False, "", has_spacy)
+    return [_Mention(" ".join(name), label, offset)] if label is not None else []
+
+
+def _classify(words: list[str], initial: bool, previous: str, has_spacy: bool) -> str | None:
+    """PER, ORG, LOC or "?" (left for the resolver: kept when named elsewhere), or None for no entity."""
+    surface = " ".join(words)
     if len(words) == 1 and words[0].lower() in _DETERMINERS:
         return None
     place = lookup_place(surface)
-    if place is not None and (is_country_or_region(place) or len(words) > 1 or previous not in _DETERMINERS):
+    if place is not None and (is_country_or_region(place) or len(words) > 1 or _bare_city_ok(place, previous)):
         return "LOC"
     if _known_org(surface):
         return "ORG"
@@ -288,11 +311,28 @@ def _classify(surface: str, words: list[str], initial: bool, previous: str, has_
         return "ORG"
     if len(words) > 1 and lowered[-1] in _PLACE_WORDS:
         return "LOC"
-    if len(words) == 1:  # kept only if named elsewhere in the article: "Putin", after "Vladimir Putin"
+    if len(words) == 1 or has_spacy:
         return "?"
-    if not has_spacy and len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words if len(w) > 3):
+    if initial:
+        words = words[1:]  # "Bei der Impfstoffsuche": a capitalised first word says nothing
+    if 2 <= len(words) <= 3 and all(_name_like(w) for w in words):
         return "PER"
-    return "?"
+    return None if initial else "?"
+
+
+def _bare_city_ok(place: str, previous: str) -> bool:
+    """A city named by one word alone: big enough not to be a common word ("Corona", "Para", "Bir"),
+    or after a preposition of place ("in Göttingen")."""
+    if previous in _LOCATIVES:
+        return True
+    return previous not in _DETERMINERS and city_population(place) >= config.CITY_BARE_MIN_POPULATION
+
+
+def _name_like(word: str) -> bool:
+    """A word that can be part of a name: capitalised, then lower case, not too long, no noun ending."""
+    if len(word) <= 3:
+        return word[:1].isupper()
+    return word[:1].isupper() and word[1:].islower() and len(word) <= 13 and not word.lower().endswith(_NOUN_ENDINGS)
 
 
 def _caseless_mentions(text: str) -> list[_Mention]:
@@ -322,7 +362,7 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
     """The people, organisations and places of an article, one `Entity` per canonical id, by first mention."""
     full = f"{title}\n{text}" if title else text
     if language in _CASELESS_SCRIPTS:
-        return _aggregate(_resolve(_caseless_mentions(full)))
+        return _aggregate(_resolve(_caseless_mentions(full), ""))
     nlp = _spacy(language) if language else None
     mentions: list[_Mention] = []
     lead_end = 0
@@ -333,7 +373,7 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
     for m in _fast_mentions(full, 0, nlp is not None):  # in the lead, what spaCy missed ("l'OTAN")
         if not any(start < m.start + len(m.text) and m.start < end for start, end in taken):
             mentions.append(m)
-    return _aggregate(_resolve(mentions))
+    return _aggregate(_resolve(mentions, full))
 
 
 def _lead_end(text: str, limit: int) -> int:
@@ -344,9 +384,13 @@ def _lead_end(text: str, limit: int) -> int:
     return space if space > 0 else limit
 
 
-def _resolve(mentions: list[_Mention]) -> list[_Mention]:
-    """Labels for single words ("?"), canonical ids, and surnames merged into full names."""
-    mentions = _split_joined_names(mentions)
+def _resolve(mentions: list[_Mention], text: str) -> list[_Mention]:
+    """Labels for single words ("?"), canonical ids, and surnames merged into full names.
+
+    A single word that `text` also has in lower case is a common word ("This", "Leadership"), not a name.
+    """
+    lower_words = {w for w in _CASELESS_WORD.findall(text) if w.islower()}
+    mentions = [m for m in _split_joined_names(mentions) if " " in m.text or m.text.lower() not in lower_words]
     known: dict[str, str] = {}  # surface key -> label, from the labelled mentions
     for m in mentions:
         if m.label != "?":

