@@ -105,3 +105,6 @@ UNDERSTAND_NER_CHARS = 300
 # Alternate names ("Moscou", "Moskau") are indexed for cities of at least this many people; smaller towns'
 # alternate names collide with surnames and common words. Checked on the seeds and the SemEval texts.
 CITY_ALIAS_MIN_POPULATION = 100_000
+# A city named by one word, not after a preposition of place, counts only from this many people: smaller
+# towns are common words at a sentence start ("Corona", "Para", "Bir" on the SemEval texts).
+CITY_BARE_MIN_POPULATION = 300_000
