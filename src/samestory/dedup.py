@@ -13,7 +13,6 @@ threshold against the earliest when it joined through another member.
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,9 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import Match, MinHashIndex, distinct, jaccard
+from samestory.index.minhash import Match, MinHashIndex, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -108,39 +109,53 @@ def find_duplicates(
         return _groups(index, matches)
 
 
-def _earliest_first(position: tuple[int, float]) -> tuple[bool, float, int]:
-    """Sort key: dated articles first, by date, then by input order."""
-    rank, published = position
-    undated = math.isnan(published)
-    return (undated, 0.0 if undated else published, rank)
+def _exact_to_first(sets: list[np.ndarray | None], members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """Exact Jaccard of each member's shingle set to its first's (NaN where a set is missing)."""
+    out = np.full(len(members), np.nan)
+    for k, (m, f) in enumerate(zip(members.tolist(), firsts.tolist())):
+        a, b = sets[m], sets[f]
+        if a is not None and b is not None:
+            out[k] = 1.0 if m == f else jaccard(a, b, prepared=True)
+    return out
 
 
 def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
     components = _Components()
     for match in matches:
         components.union(match.id, match.other)
+    components_ids = components.groups()
+    flat = [i for ids in components_ids for i in ids]
+    if not flat:
+        return []
+    rows, published, sigs, sets = index.describe(flat)
+    undated = np.isnan(published)
     groups: list[tuple[tuple[bool, float, int], Group]] = []
-    for ids in components.groups():
-        where = index.positions(ids)
-        ordered = sorted(ids, key=lambda i: _earliest_first(where[i]))
-        first_sig, first_set = index.signature_of(ordered[0]), index.shingles_of(ordered[0])
-        if first_set is not None:
-            first_set = distinct(first_set)
+    order: list[np.ndarray] = []
+    start = 0
+    for ids in components_ids:
+        at = np.arange(start, start + len(ids))
+        start += len(ids)
+        # earliest first: dated before undated, then by date, then by input order
+        order.append(at[np.lexsort((rows[at], np.where(undated[at], 0.0, published[at]), undated[at]))])
+    firsts = np.repeat([at[0] for at in order], [len(at) for at in order])
+    members_at = np.concatenate(order)
+    estimated = (sigs[members_at] == sigs[firsts]).mean(axis=1)
+    verified = _exact_to_first(sets, members_at, firsts)
+    k = 0
+    for at in order:
+        first = at[0]
         members = []
-        for i in ordered:
-            sig, shingles = index.signature_of(i), index.shingles_of(i)
-            verified = None
-            if shingles is not None and first_set is not None:
-                verified = round(jaccard(distinct(shingles), first_set, prepared=True), 4)
-            published = where[i][1]
+        for m in at.tolist():
             members.append(
                 Member(
-                    id=i,
-                    published=None if math.isnan(published) else datetime.fromtimestamp(published, timezone.utc),
-                    estimated=round(float((sig == first_sig).mean()), 4),
-                    verified=verified,
+                    id=flat[m],
+                    published=None if undated[m] else datetime.fromtimestamp(published[m], timezone.utc),
+                    estimated=round(float(estimated[k]), 4),
+                    verified=None if np.isnan(verified[k]) else round(float(verified[k]), 4),
                 )
             )
-        groups.append((_earliest_first(where[ordered[0]]), Group(tuple(members))))
+            k += 1
+        key = (bool(undated[first]), 0.0 if undated[first] else float(published[first]), int(rows[first]))
+        groups.append((key, Group(tuple(members))))
     log.debug("%d match(es) in %d group(s)", len(matches), len(groups))
     return [g for _, g in sorted(groups, key=lambda x: x[0])]

@@ -320,10 +320,12 @@ class _MemoryStore:
         self.next_row = int(rows[-1]) + 1
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lo = np.searchsorted(self.keys, keys, side="left")
-        hi = np.searchsorted(self.keys, keys, side="right")
+        order = np.argsort(keys)  # sorted queries search faster (numpy narrows from the previous hit)
+        ordered = keys[order]
+        lo = np.searchsorted(self.keys, ordered, side="left")
+        hi = np.searchsorted(self.keys, ordered, side="right")
         counts = hi - lo
-        query = np.repeat(np.arange(len(keys)), counts)
+        query = np.repeat(order, counts)
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         rows = self.key_rows[at]
         live = self.alive[rows]
@@ -527,7 +529,8 @@ class MinHashIndex:
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch = keep_shingles, batch
         self.workers = workers if workers is not None else min(config.MINHASH_WORKERS, os.cpu_count() or 1)
-        self._shingles: dict[int, np.ndarray] = {}
+        self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
+        self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
         self._pool: ProcessPoolExecutor | None = None
         meta = {
             "shingle": str(shingle), "num_perm": str(num_perm), "seed": str(seed),
@@ -635,7 +638,8 @@ class MinHashIndex:
         cand = cand[cand[:, 1] != rows[cand[:, 0]]]
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
-        new_sets = [sk.shingles[i] for i in index] if sk.shingles is not None else None
+        if sk.shingles is not None:
+            self._shingles.update(zip(rows.tolist(), (sk.shingles[i] for i in index)))
         matches: list[Match] = []
         if len(cand):
             in_batch = cand[:, 1] >= rows[0]
@@ -644,21 +648,19 @@ class MinHashIndex:
             if (~in_batch).any():
                 other[~in_batch] = self._store.signatures(cand[~in_batch, 1])
             estimated = (sigs[cand[:, 0]] == other).mean(axis=1)
-            other_ids = self._store.ids(cand[~in_batch, 1].tolist())
-            it = iter(other_ids)
+            close = estimated > self.threshold - config.MINHASH_VERIFY_MARGIN  # the rest are false candidates
+            cand, estimated, in_batch = cand[close], estimated[close], in_batch[close]
+            other_ids = iter(self._store.ids(cand[~in_batch, 1].tolist()))
             for (i, r), est, inside in zip(cand.tolist(), estimated.tolist(), in_batch.tolist()):
-                other_id = ids[r - int(rows[0])] if inside else next(it)
+                other_id = ids[r - int(rows[0])] if inside else next(other_ids)
                 verified = None
-                if new_sets is not None and abs(est - self.threshold) < config.MINHASH_VERIFY_MARGIN:
-                    other_set = new_sets[r - int(rows[0])] if inside else self._shingles.get(r)
-                    if other_set is not None:
-                        verified = jaccard(new_sets[i], other_set)
-                score = verified if verified is not None else est
-                if score >= self.threshold:
+                if est < self.threshold + config.MINHASH_VERIFY_MARGIN:
+                    new_set, other_set = self._distinct_shingles(int(rows[i])), self._distinct_shingles(r)
+                    if new_set is not None and other_set is not None:
+                        verified = jaccard(new_set, other_set, prepared=True)
+                if (verified if verified is not None else est) >= self.threshold:
                     matches.append(Match(ids[i], other_id, round(est, 4), None if verified is None else round(verified, 4)))
         self._store.insert(rows, ids, published, time.time(), sigs, keys)
-        if new_sets is not None:
-            self._shingles.update(zip(rows.tolist(), new_sets))
         return matches
 
     def query(self, article: Article) -> list[Match]:
@@ -703,23 +705,24 @@ class MinHashIndex:
             self._store.delete(chunk, keys)
             for r in chunk.tolist():
                 self._shingles.pop(r, None)
+                self._prepared.discard(r)
 
-    def positions(self, ids: list[str]) -> dict[str, tuple[int, float]]:
-        """For indexed ids: (insertion rank, publication timestamp or NaN)."""
-        rows = self._store.row_of(ids)
-        order = np.array(list(rows.values()), dtype=np.int64)
-        published = self._store.published(order) if len(order) else np.zeros(0)
-        return {i: (r, float(p)) for (i, r), p in zip(rows.items(), published)}
+    def _distinct_shingles(self, row: int) -> np.ndarray | None:
+        """The sorted distinct shingle hashes of a row added in this session (computed once, then kept)."""
+        found = self._shingles.get(row)
+        if found is not None and row not in self._prepared:
+            found = self._shingles[row] = distinct(found)
+            self._prepared.add(row)
+        return found
 
-    def signature_of(self, article_id: str) -> np.ndarray | None:
-        """The stored signature of an indexed article."""
-        row = self._store.row_of([article_id]).get(article_id)
-        return None if row is None else self._store.signatures(np.array([row]))[0]
-
-    def shingles_of(self, article_id: str) -> np.ndarray | None:
-        """The shingle set of an article added in this session with keep_shingles=True."""
-        row = self._store.row_of([article_id]).get(article_id)
-        return None if row is None else self._shingles.get(row)
+    def describe(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray | None]]:
+        """For indexed ids (all must be): insertion ranks, publication timestamps (NaN when undated),
+        signatures, and sorted distinct shingle hashes (None unless added in this session with
+        keep_shingles=True)."""
+        found = self._store.row_of(ids)
+        rows = np.array([found[i] for i in ids], dtype=np.int64)
+        sets = [self._distinct_shingles(r) for r in rows.tolist()]
+        return rows, self._store.published(rows), self._store.signatures(rows), sets
 
 
 def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
