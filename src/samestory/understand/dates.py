@@ -243,6 +243,12 @@ def _tables(language: str | None) -> _Tables:
     )
 
 
+def calendar_words() -> frozenset[str]:
+    """Full month and weekday names (lower case) in every language of `DATE_LANGUAGES`."""
+    tables = _tables(None)
+    return frozenset(tables.full_months | set(tables.weekdays))
+
+
 def _nearest_year(month: int, day: int, reference: date) -> date | None:
     """The date month/day in the year that puts it nearest `reference`."""
     best: date | None = None

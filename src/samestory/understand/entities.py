@@ -51,7 +51,8 @@ _TITLES = frozenset(
     minister ministerin kanzler kanzlerin bundeskanzler bundeskanzlerin sprecher sprecherin bürgermeister
     regierungschef außenminister señor señora sr sra presidente presidenta ministro ministra canciller
     portavoz alcalde rey reina senhor senhora sig signor signora porta-voce sindaco papa bay bayan sayın
-    cumhurbaşkanı bakan başbakan pan pani prezydent premier minister rzecznik""".split()
+    cumhurbaşkanı bakan başbakan pan pani prezydent premier minister rzecznik cardinal kardinal papst
+    bishop bischof erzbischof archbishop captain kapitän capitaine coach trainer trainerin""".split()
 )
 # Endings that make a word a title: "Staatschef", "Kreml-Sprecher", "Außenministerin".
 _TITLE_ENDINGS = ("chef", "chefin", "sprecher", "sprecherin", "minister", "ministerin", "präsident", "präsidentin",
@@ -59,6 +60,11 @@ _TITLE_ENDINGS = ("chef", "chefin", "sprecher", "sprecherin", "minister", "minis
 # Endings of German and Romance nouns and adjectives that are seldom names (the fast reader's person guess).
 _NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ismus", "tät", "suche", "versuche",
                  "isch", "ische", "ischen", "licher", "liche", "lichen", "ales", "ción", "ções", "zione", "iker")
+# Capitalised words that are never part of a name (German pronouns and nouns of quantity, mostly).
+_NOT_NAMES = frozenset(
+    """sie ihr ihnen ich wir er es du man ende anfang mitte jahr jahre jahren jahres prozent millionen
+    milliarden million milliarde uhr euro dollar pfund franken rubel tage tagen wochen monate monaten""".split()
+)
 # Prepositions of place: a one-word city after them is a city ("in Göttingen", "à Nice").
 _LOCATIVES = frozenset("in at from to near à a de en au aus nach bei von zu im em para desde da di dal nel w z we ze".split())
 # Words that make a span an organisation.
@@ -85,8 +91,8 @@ _PLACE_WORDS = frozenset(
 # Acronyms (upper case in text) are matched only when written in capitals.
 _ORG_ALIASES = {
     "united nations": ("un", "uno", "onu", "nations unies", "vereinte nationen", "naciones unidas",
-                       "nazioni unite", "nacoes unidas", "birlesmis milletler", "organizacja narodow zjednoczonych"),
-    "european union": ("eu", "ue", "union europeenne", "europaische union", "union europea", "unione europea",
+                       "nazioni unite", "nacoes unidas", "vereinten nationen", "birlesmis milletler", "organizacja narodow zjednoczonych"),
+    "european union": ("eu", "ue", "union europeenne", "europaische union", "europaischen union", "union europea", "unione europea",
                        "uniao europeia", "avrupa birligi", "unia europejska"),
     "nato": ("otan",),
     "kremlin": ("kreml", "cremlino", "kremlin"),
@@ -329,10 +335,22 @@ def _bare_city_ok(place: str, previous: str) -> bool:
 
 
 def _name_like(word: str) -> bool:
-    """A word that can be part of a name: capitalised, then lower case, not too long, no noun ending."""
+    """A word that can be part of a name: capitalised, then lower case, not too long, no noun ending, not a
+    month, a weekday or a capitalised function word."""
+    lowered = word.lower()
+    if lowered in _NOT_NAMES or lowered in _calendar_words():
+        return False
     if len(word) <= 3:
         return word[:1].isupper()
-    return word[:1].isupper() and word[1:].islower() and len(word) <= 13 and not word.lower().endswith(_NOUN_ENDINGS)
+    return word[:1].isupper() and word[1:].islower() and len(word) <= 13 and not lowered.endswith(_NOUN_ENDINGS)
+
+
+@lru_cache(maxsize=1)
+def _calendar_words() -> frozenset[str]:
+    """Month and weekday names in every language the date reader knows ("Ende Mai" is not a person)."""
+    from samestory.understand.dates import calendar_words
+
+    return calendar_words()
 
 
 def _caseless_mentions(text: str) -> list[_Mention]:
