@@ -151,6 +151,7 @@ def _translit(token: str) -> str:
     return token
 
 
+@lru_cache(maxsize=1 << 16)
 def person_key(name: str) -> str:
     """A spelling-independent key for a person's name: the same for "Vladimir Poutine" (fr), "Wladimir
     Putin" (de), "Vladímir Putin" (es), "Dmitri Peskow" and "Dmitry Peskov"."""
@@ -158,6 +159,7 @@ def person_key(name: str) -> str:
     return " ".join(_translit(w) if len(w) > 3 else w for w in words)
 
 
+@lru_cache(maxsize=1 << 16)
 def org_key(name: str) -> str:
     """A normalised organisation name, or the alias table's id ("OTAN" -> "nato")."""
     words = re.sub(r"[^a-z0-9\s-]", " ", unidecode(name).lower()).split()

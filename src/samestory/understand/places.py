@@ -47,6 +47,7 @@ _EXTRA_COUNTRIES = {
 
 
 
+@lru_cache(maxsize=1 << 17)
 def place_key(name: str) -> str:
     """The lookup form of a place name: accents and case folded, dots and apostrophes dropped."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -121,6 +122,7 @@ def city_population(canonical: str) -> int:
     return _populations().get(canonical, 0)
 
 
+@lru_cache(maxsize=1 << 16)
 def lookup_place(name: str) -> str | None:
     """The canonical id of a place name in any of `PLACE_LANGUAGES`, or None when it isn't known."""
     return _gazetteer().get(place_key(name))
