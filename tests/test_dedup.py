@@ -96,10 +96,10 @@ def test_estimate_close_to_exact_jaccard() -> None:
     sk = sketch(texts, shingle=3, num_perm=128, seed=1, keep_shingles=True)
     assert sk.shingles is not None
     for i in range(1, len(texts)):
-        exact = jaccard(sk.shingles[0], sk.shingles[i])
+        exact = jaccard(sk.shingles_of(0), sk.shingles_of(i))
         estimate = float((sk.signatures[0] == sk.signatures[i]).mean())
         assert abs(exact - estimate) < 0.15  # > 3 standard errors at 128 permutations
-    assert jaccard(sk.shingles[0], sk.shingles[1]) > jaccard(sk.shingles[0], sk.shingles[3])
+    assert jaccard(sk.shingles_of(0), sk.shingles_of(1)) > jaccard(sk.shingles_of(0), sk.shingles_of(3))
 
 
 def test_planted_duplicates_found_and_unrelated_not_grouped() -> None:

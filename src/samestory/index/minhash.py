@@ -184,32 +184,37 @@ def _shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarr
 
 @dataclass(slots=True)
 class Sketches:
-    """Signatures of a batch of texts and, optionally, their shingle hashes (low 32 bits, as they come)."""
+    """Signatures of a batch of texts, their LSH band keys and, optionally, their shingle hashes."""
 
     signatures: np.ndarray  # (n, num_perm) uint16; rows of empty texts are meaningless (see `empty`)
     empty: np.ndarray  # (n,) bool: texts without a single word
-    shingles: list[np.ndarray] | None
+    keys: np.ndarray | None  # (n, bands) int64 when bands were asked for
+    shingles: np.ndarray | None  # low 32 bits of the shingle hashes, flat, as they come
+    offsets: np.ndarray  # text i's shingles are shingles[offsets[i]:offsets[i + 1]]
+
+    def shingles_of(self, i: int) -> np.ndarray | None:
+        return None if self.shingles is None else self.shingles[self.offsets[i] : self.offsets[i + 1]]
 
 
-def sketch(texts: Sequence[str], *, shingle: int, num_perm: int, seed: int, keep_shingles: bool) -> Sketches:
-    """MinHash signatures of texts (vectorised over the batch)."""
+def sketch(
+    texts: Sequence[str], *, shingle: int, num_perm: int, seed: int, keep_shingles: bool,
+    lsh: tuple[int, int] | None = None,
+) -> Sketches:
+    """MinHash signatures of texts (vectorised over the batch), with the band keys of `lsh` (bands, rows)."""
     hashes, offsets = word_hashes(texts)
     values, soffsets = _shingles(hashes, offsets, shingle)
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
         values, soffsets.astype(np.uint64), num_perm, seed
     )
     sigs = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), num_perm).astype(_SIG_DTYPE)
-    empty = np.diff(soffsets) == 0
-    sets = None
-    if keep_shingles:
-        low = values.astype(np.uint32)
-        sets = [low[soffsets[i] : soffsets[i + 1]] for i in range(len(texts))]
-    return Sketches(sigs, empty, sets)
+    keys = _band_keys(sigs, *lsh) if lsh is not None else None
+    kept = values.astype(np.uint32) if keep_shingles else None
+    return Sketches(sigs, np.diff(soffsets) == 0, keys, kept, soffsets)
 
 
-def _sketch_in_worker(args: tuple[list[str], int, int, int, bool]) -> Sketches:
-    texts, shingle, num_perm, seed, keep = args
-    return sketch(texts, shingle=shingle, num_perm=num_perm, seed=seed, keep_shingles=keep)
+def _sketch_in_worker(args: tuple[list[str], int, int, int, bool, tuple[int, int]]) -> Sketches:
+    texts, shingle, num_perm, seed, keep, lsh = args
+    return sketch(texts, shingle=shingle, num_perm=num_perm, seed=seed, keep_shingles=keep, lsh=lsh)
 
 
 def _worker_init() -> None:
@@ -275,12 +280,37 @@ class _Store(Protocol):
     def close(self) -> None: ...
 
 
+class _SortedRun:
+    """Band keys and their rows, sorted by key."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, np.int64)
+        self.rows = np.zeros(0, np.int32)
+
+    def merge(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Merge keys sorted already (with their rows) in."""
+        at = np.searchsorted(self.keys, keys, side="right")
+        self.keys = np.insert(self.keys, at, keys)
+        self.rows = np.insert(self.rows, at, rows)
+
+    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For `keys` sorted (positions `order` in the query): (query positions, rows) of equal keys."""
+        lo = np.searchsorted(self.keys, keys, side="left")  # sorted queries: numpy narrows from the last hit
+        counts = np.searchsorted(self.keys, keys, side="right") - lo
+        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        return np.repeat(order, counts), self.rows[at].astype(np.int64)
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.keys, self.rows = self.keys[mask], self.rows[mask]
+
+
 class _MemoryStore:
-    """Sorted numpy arrays of band keys; tombstones for removed rows, compacted when they are half."""
+    """Band keys in two sorted runs: batches merge into the small one, which merges into the big one when it
+    passes sqrt(big x 65536) keys (so 1M articles cost a few GB of copying, not a copy of everything per
+    batch). Removed rows are tombstones until they are half of the index."""
 
     def __init__(self, num_perm: int) -> None:
-        self.keys = np.zeros(0, np.int64)
-        self.key_rows = np.zeros(0, np.int64)
+        self.big, self.small = _SortedRun(), _SortedRun()
         self.sigs = np.zeros((0, num_perm), _SIG_DTYPE)
         self.alive = np.zeros(0, bool)
         self.published_at = np.zeros(0, np.float64)
@@ -292,6 +322,13 @@ class _MemoryStore:
 
     def __len__(self) -> int:
         return len(self.id_row)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by band keys, signatures and dates."""
+        used = self.next_row
+        runs = sum(r.keys.nbytes + r.rows.nbytes for r in (self.big, self.small))
+        return runs + self.sigs[:used].nbytes + used * (1 + 8 + 8)
 
     def _grow(self, need: int) -> None:
         if need <= len(self.alive):
@@ -313,21 +350,17 @@ class _MemoryStore:
         self.id_row.update(zip(ids, rows.tolist()))
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")
-        new_keys, new_rows = flat[order], np.repeat(rows, keys.shape[1])[order]
-        at = np.searchsorted(self.keys, new_keys, side="right")
-        self.keys = np.insert(self.keys, at, new_keys)
-        self.key_rows = np.insert(self.key_rows, at, new_rows)
+        self.small.merge(flat[order], np.repeat(rows, keys.shape[1]).astype(np.int32)[order])
+        if len(self.small.keys) ** 2 > len(self.big.keys) * 65536:
+            self.big.merge(self.small.keys, self.small.rows)
+            self.small = _SortedRun()
         self.next_row = int(rows[-1]) + 1
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(keys)  # sorted queries search faster (numpy narrows from the previous hit)
+        order = np.argsort(keys)
         ordered = keys[order]
-        lo = np.searchsorted(self.keys, ordered, side="left")
-        hi = np.searchsorted(self.keys, ordered, side="right")
-        counts = hi - lo
-        query = np.repeat(order, counts)
-        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        rows = self.key_rows[at]
+        (q1, r1), (q2, r2) = self.big.lookup(ordered, order), self.small.lookup(ordered, order)
+        query, rows = np.concatenate([q1, q2]), np.concatenate([r1, r2])
         live = self.alive[rows]
         return query[live], rows[live]
 
@@ -353,8 +386,9 @@ class _MemoryStore:
             del self.id_row[self.id_list[r]]
         self.dead += len(rows)
         if self.dead * 2 > len(self.id_row):
-            keep = self.alive[self.key_rows]
-            self.keys, self.key_rows, self.dead = self.keys[keep], self.key_rows[keep], 0
+            for run in (self.big, self.small):
+                run.keep(self.alive[run.rows])
+            self.dead = 0
 
     def close(self) -> None:
         return None
@@ -564,7 +598,8 @@ class MinHashIndex:
 
     def _sketches(self, batches: Iterator[list[Article]]) -> Iterator[tuple[list[Article], Sketches]]:
         """Sketch batches, in worker processes (a bounded window of batches ahead) from the second batch on."""
-        args = lambda b: ([a.text for a in b], self.shingle, self.num_perm, self.seed, self.keep_shingles)  # noqa: E731
+        lsh = (self.bands, self.rows)
+        args = lambda b: ([a.text for a in b], self.shingle, self.num_perm, self.seed, self.keep_shingles, lsh)  # noqa: E731
         first = next(batches, None)
         second = next(batches, None)
         if first is None:
@@ -574,9 +609,10 @@ class MinHashIndex:
                 yield b, _sketch_in_worker(args(b))
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-            )
+            # forkserver: workers fork from a server that imported this module once (no rayon threads yet)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init)
         pending: deque[tuple[list[Article], Future[Sketches]]] = deque()
         for b in chain([first, second], batches):
             pending.append((b, self._pool.submit(_sketch_in_worker, args(b))))
@@ -616,7 +652,7 @@ class MinHashIndex:
         if not len(index):
             return []
         sigs = sk.signatures[index]
-        keys = _band_keys(sigs, self.bands, self.rows)
+        keys = sk.keys[index] if sk.keys is not None else _band_keys(sigs, self.bands, self.rows)
         n = len(index)
         rows = self._store.next_row + np.arange(n, dtype=np.int64)
         # candidates among indexed articles
@@ -639,7 +675,7 @@ class MinHashIndex:
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
         if sk.shingles is not None:
-            self._shingles.update(zip(rows.tolist(), (sk.shingles[i] for i in index)))
+            self._shingles.update(zip(rows.tolist(), (sk.shingles_of(i) for i in index.tolist())))
         matches: list[Match] = []
         if len(cand):
             in_batch = cand[:, 1] >= rows[0]
