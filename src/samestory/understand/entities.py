@@ -379,7 +379,7 @@ def _caseless_mentions(text: str) -> list[_Mention]:
 
 
 def extract_entities(title: str, text: str, language: str | None) -> list[Entity]:
-    """The people, organisations and places of an article, one `Entity` per canonical id, by first mention."""
+    """The people, organisations and places of an article: one `Entity` per id and surface form."""
     full = f"{title}\n{text}" if title else text
     if language in _CASELESS_SCRIPTS:
         return _aggregate(_resolve(_caseless_mentions(full), ""))
@@ -462,13 +462,14 @@ def _split_joined_names(mentions: list[_Mention]) -> list[_Mention]:
 
 
 def _aggregate(mentions: list[_Mention]) -> list[Entity]:
-    by_id: dict[str, list[_Mention]] = defaultdict(list)
+    """One `Entity` per canonical id and surface form ("Vladimir Putin" and "Vladimir Poutine" both show,
+    with one id), counted, in order of first mention; the label is the id's most frequent one."""
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    counts: Counter[tuple[str, str]] = Counter()
     for m in sorted(mentions, key=lambda m: m.start):
-        by_id[m.canonical].append(m)
-    out = []
-    for canonical, group in by_id.items():
-        label = Counter(m.label for m in group).most_common(1)[0][0]
-        surfaces = Counter(m.text for m in group)
-        surface = max(surfaces, key=lambda s: (len(s.split()) if label == "PER" else 0, surfaces[s]))
-        out.append(Entity(surface, label, canonical, len(group)))
-    return out
+        labels[m.canonical][m.label] += 1
+        counts[(m.canonical, m.text)] += 1
+    return [
+        Entity(surface, labels[canonical].most_common(1)[0][0], canonical, count)
+        for (canonical, surface), count in counts.items()
+    ]
