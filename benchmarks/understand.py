@@ -116,7 +116,9 @@ def main() -> None:
         for text, language in sample:
             search_dates(text, languages=[language], settings={"RELATIVE_BASE": PUBLISHED})
         theirs = len(sample) / (time.perf_counter() - start)
-        print(f"dates on {len(sample)} texts: resolve_dates {ours:,.0f}/s, dateparser.search_dates {theirs:,.1f}/s")
+        print(
+            f"dates on {len(sample)} texts: resolve_dates {ours:,.0f}/s, dateparser.search_dates {theirs:,.1f}/s"
+        )
     agreement(args.pairs)
 
 

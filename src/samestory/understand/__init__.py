@@ -1,8 +1,8 @@
 """The understand stage: language, dates, entities (with aliases) and numbers of an article.
 
-    understand(article)            fills article.language, dates, entities and numbers, returns the article
-    resolve_dates(text, ref, lang) the date mentions of a text against any reference date (for an undated
-                                   article compared with a dated one)
+understand(article)            fills article.language, dates, entities and numbers, returns the article
+resolve_dates(text, ref, lang) the date mentions of a text against any reference date (for an undated
+                               article compared with a dated one)
 """
 
 from __future__ import annotations

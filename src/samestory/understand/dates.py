@@ -215,16 +215,22 @@ def _tables(language: str | None) -> _Tables:
         rf"(?P<iso>\b{year.format('iso_y')}-(?P<iso_m>[01]\d)-(?P<iso_d>[0-3]\d)\b)",
         rf"(?P<num>\b(?P<num_a>[0-3]?\d)[./](?P<num_b>[0-3]?\d)[./]{year.format('num_y')}\b)",
         # 30 December 2022, 30. Dezember, 1er janvier, 30 de diciembre de 2022, 30th of December
-        rf"(?P<dm>\b{day.format('dm_d')}(?:\.|er|º|°|st|nd|rd|th)?\s+(?:de\s+|of\s+)?(?P<dm_m>{month_re})\b(?:\.(?=,?\s+\d))?"
-        rf"(?:,?\s+(?:de\s+|del\s+)?{year.format('dm_y')}\b)?)",
+        (
+            rf"(?P<dm>\b{day.format('dm_d')}(?:\.|er|º|°|st|nd|rd|th)?\s+(?:de\s+|of\s+)?(?P<dm_m>{month_re})\b(?:\.(?=,?\s+\d))?"
+            rf"(?:,?\s+(?:de\s+|del\s+)?{year.format('dm_y')}\b)?)"
+        ),
         # December 30, 2022; Dec. 30
-        rf"(?P<md>\b(?P<md_m>{month_re})\b\.?\s+{day.format('md_d')}(?:st|nd|rd|th)?\b(?!\s*[.,]\d)"
-        rf"(?:,?\s+{year.format('md_y')}\b)?)",
+        (
+            rf"(?P<md>\b(?P<md_m>{month_re})\b\.?\s+{day.format('md_d')}(?:st|nd|rd|th)?\b(?!\s*[.,]\d)"
+            rf"(?:,?\s+{year.format('md_y')}\b)?)"
+        ),
         # December 2022, décembre 2022, diciembre de 2022
         rf"(?P<my>\b(?P<my_m>{full_month_re})\s+(?:de\s+|del\s+)?{year.format('my_y')}\b)",
         rf"(?P<py>\b(?:{_trie(_YEAR_BEFORE)})\s+{year.format('py_y')}{_YEAR_AFTER}(?![\d.,]\d|\s*%))",
-        rf"(?P<wd>(?:\b(?P<wd_pre>{_trie(_PAST_BEFORE + _NEXT_BEFORE)})\s+)?\b(?P<wd_w>{weekday_re})"
-        rf"{_WEEKDAY_SUFFIX}\b(?:\s+(?P<wd_post>{_trie(_PAST_AFTER + _NEXT_AFTER)})\b)?)",
+        (
+            rf"(?P<wd>(?:\b(?P<wd_pre>{_trie(_PAST_BEFORE + _NEXT_BEFORE)})\s+)?\b(?P<wd_w>{weekday_re})"
+            rf"{_WEEKDAY_SUFFIX}\b(?:\s+(?P<wd_post>{_trie(_PAST_AFTER + _NEXT_AFTER)})\b)?)"
+        ),
     ]
     if relative:
         alternatives.append(rf"(?P<rel>\b(?:{_trie(relative)})\b)")

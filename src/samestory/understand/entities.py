@@ -24,7 +24,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from unidecode import unidecode
@@ -55,18 +55,52 @@ _TITLES = frozenset(
     bishop bischof erzbischof archbishop captain kapitän capitaine coach trainer trainerin""".split()
 )
 # Endings that make a word a title: "Staatschef", "Kreml-Sprecher", "Außenministerin".
-_TITLE_ENDINGS = ("chef", "chefin", "sprecher", "sprecherin", "minister", "ministerin", "präsident", "präsidentin",
-                  "kanzler", "kanzlerin")
+_TITLE_ENDINGS = (
+    "chef",
+    "chefin",
+    "sprecher",
+    "sprecherin",
+    "minister",
+    "ministerin",
+    "präsident",
+    "präsidentin",
+    "kanzler",
+    "kanzlerin",
+)
 # Endings of German and Romance nouns and adjectives that are seldom names (the fast reader's person guess).
-_NOUN_ENDINGS = ("ung", "ungen", "heit", "keit", "schaft", "tion", "tionen", "ismus", "tät", "suche", "versuche",
-                 "isch", "ische", "ischen", "licher", "liche", "lichen", "ales", "ción", "ções", "zione", "iker")
+_NOUN_ENDINGS = (
+    "ung",
+    "ungen",
+    "heit",
+    "keit",
+    "schaft",
+    "tion",
+    "tionen",
+    "ismus",
+    "tät",
+    "suche",
+    "versuche",
+    "isch",
+    "ische",
+    "ischen",
+    "licher",
+    "liche",
+    "lichen",
+    "ales",
+    "ción",
+    "ções",
+    "zione",
+    "iker",
+)
 # Capitalised words that are never part of a name (German pronouns and nouns of quantity, mostly).
 _NOT_NAMES = frozenset(
     """sie ihr ihnen ich wir er es du man ende anfang mitte jahr jahre jahren jahres prozent millionen
     milliarden million milliarde uhr euro dollar pfund franken rubel tage tagen wochen monate monaten""".split()
 )
 # Prepositions of place: a one-word city after them is a city ("in Göttingen", "à Nice").
-_LOCATIVES = frozenset("in at from to near à a de en au aus nach bei von zu im em para desde da di dal nel w z we ze".split())
+_LOCATIVES = frozenset(
+    "in at from to near à a de en au aus nach bei von zu im em para desde da di dal nel w z we ze".split()
+)
 # Words that make a span an organisation.
 _ORG_WORDS = frozenset(
     """ministry department bank party university council agency company corporation corp inc ltd group
@@ -193,7 +227,7 @@ def _known_org(surface: str) -> str | None:
 # --- spaCy --------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spacy(language: str) -> Any | None:
     """The spaCy pipeline for `language` (tok2vec and ner), or None when spaCy or the model is missing."""
     name = SPACY_MODELS.get(language)
@@ -297,7 +331,9 @@ def _read_span(
                 rest = name[1:] if index == 0 else name[:-1]
                 word_offset = offset if index == 0 else text.find(name[-1], offset + len(name[0]))
                 rest_offset = offset if index else text.find(rest[0], offset + len(name[0]))
-                others = _read_span(text, rest, rest_offset, initial and index > 0, previous if index else "", has_spacy)
+                others = _read_span(
+                    text, rest, rest_offset, initial and index > 0, previous if index else "", has_spacy
+                )
                 return [_Mention(name[index], "LOC", word_offset), *others]
     if label is None and initial and len(name) > 1:  # "Indeed Moscow": drop the first word
         return _read_span(text, name[1:], text.find(name[1], offset + len(name[0])), False, "", has_spacy)
@@ -310,7 +346,9 @@ def _classify(words: list[str], initial: bool, previous: str, has_spacy: bool) -
     if len(words) == 1 and words[0].lower() in _DETERMINERS:
         return None
     place = lookup_place(surface)
-    if place is not None and (is_country_or_region(place) or len(words) > 1 or _bare_city_ok(place, previous)):
+    if place is not None and (
+        is_country_or_region(place) or len(words) > 1 or _bare_city_ok(place, previous)
+    ):
         return "LOC"
     if _known_org(surface):
         return "ORG"
@@ -344,7 +382,9 @@ def _name_like(word: str) -> bool:
         return False
     if len(word) <= 3:
         return word[:1].isupper()
-    return word[:1].isupper() and word[1:].islower() and len(word) <= 13 and not lowered.endswith(_NOUN_ENDINGS)
+    return (
+        word[:1].isupper() and word[1:].islower() and len(word) <= 13 and not lowered.endswith(_NOUN_ENDINGS)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -387,7 +427,9 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
     mentions: list[_Mention] = []
     lead_end = 0
     if nlp is not None:
-        lead_end = _lead_end(full, len(title) + 1 + config.UNDERSTAND_NER_CHARS if title else config.UNDERSTAND_NER_CHARS)
+        lead_end = _lead_end(
+            full, len(title) + 1 + config.UNDERSTAND_NER_CHARS if title else config.UNDERSTAND_NER_CHARS
+        )
         mentions = _spacy_mentions(nlp, full[:lead_end])
     taken = [(m.start, m.start + len(m.text)) for m in mentions]
     for m in _fast_mentions(full, 0, nlp is not None):  # in the lead, what spaCy missed ("l'OTAN")
@@ -410,7 +452,9 @@ def _resolve(mentions: list[_Mention], text: str) -> list[_Mention]:
     A single word that `text` also has in lower case is a common word ("This", "Leadership"), not a name.
     """
     lower_words = {w for w in _CASELESS_WORD.findall(text) if w.islower()}
-    mentions = [m for m in _split_joined_names(mentions) if " " in m.text or m.text.lower() not in lower_words]
+    mentions = [
+        m for m in _split_joined_names(mentions) if " " in m.text or m.text.lower() not in lower_words
+    ]
     known: dict[str, str] = {}  # surface key -> label, from the labelled mentions
     for m in mentions:
         if m.label != "?":

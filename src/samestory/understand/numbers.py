@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-_CURRENCY_SYMBOLS = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₽": "RUB", "₺": "TRY", "₹": "INR"}
+_CURRENCY_SYMBOLS = {
+    "$": "USD",
+    "us$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "JPY",
+    "₽": "RUB",
+    "₺": "TRY",
+    "₹": "INR",
+}
 _CURRENCY_WORDS = {
     "USD": "dollar dollars dollar dólar dólares dollari usd doları dolarów dolarów dolary",
     "EUR": "euro euros eur avro euro",

