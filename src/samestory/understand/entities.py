@@ -2,19 +2,22 @@
 
 Two readers feed one resolver:
 
-- spaCy NER (en_core_web_sm, fr_core_news_sm; tok2vec and ner only) on the title and the first
-  `config.UNDERSTAND_NER_CHARS` characters of the text, for English and French. Models load once, lazily;
-  a missing spaCy or model is logged once and the fast reader does the whole text.
-- A fast capitalised-span reader for the rest of the text and for every other language: a span is a place
-  when the gazetteer knows it (`places`), an organisation when it is a known alias ("OTAN", "Kreml") or has
-  an organisation word ("Ministry", "Bank"), a person when a title precedes it ("President", "M.", "Herr")
-  or spaCy saw it in the lead, and, without spaCy, a person when it is two or three capitalised words.
-  Caseless scripts (Arabic) are read by looking word n-grams up in the gazetteer.
+- spaCy NER (en_core_web_sm, fr_core_news_sm; the ner component only, it has its own tok2vec) on the
+  title and the first `config.UNDERSTAND_NER_CHARS` characters of the text, for English and French.
+  Models load once, lazily; a missing spaCy or model is logged once and the fast reader does the whole text.
+- A fast capitalised-span reader over the whole text (in the lead, where spaCy found nothing) and for every
+  other language: a span is a place when the gazetteer knows it (`places`; a one-word town only when big or
+  after "in"/"à"/"nach"), an organisation when it is a known alias ("OTAN", "Kreml") or has an organisation
+  word ("Ministry", "Bank"), a person when a title precedes it ("President", "M.", "Kreml-Sprecher") or it
+  is named elsewhere in the article, and, without spaCy, a person when it is two or three name-like words.
+  A country at either end of an unknown span is split off; a single word the text also has in lower case
+  is a common word. Caseless scripts (Arabic) are read by looking word n-grams up in the gazetteer.
 
 Canonical ids: places ``country:XX``, ``city:<geonameid>``, ``continent:XX``, ``us-state:XX``; people a
 transliteration key (`person_key`: "Poutine", "Wladimir Putin", "Vladímir Putin" -> "vladimir putin");
 organisations a normalised name or the alias table's id. A surname alone ("Mr. Peskov", "Putin") takes the
-id of the full name seen in the same article.
+id of the full name seen in the same article (across articles, a surname alone stays a surname: "putin").
+One `Entity` per id and surface form: "Vladimir Putin" and "Vladimir Poutine" are two, with one id.
 """
 
 from __future__ import annotations
