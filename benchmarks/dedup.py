@@ -233,7 +233,7 @@ def memory_index_bytes(articles: list[Article], threshold: float) -> float:
     """Bytes per article of the in-memory index: band keys and rows, signatures."""
     from samestory.index.minhash import MinHashIndex
 
-    with MinHashIndex(threshold=threshold, workers=1) as index:
+    with MinHashIndex(threshold=threshold, workers=0) as index:
         index.add(articles)
         return index._store.nbytes / len(articles)  # noqa: SLF001 - the arrays themselves
 
@@ -290,7 +290,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=config.DEDUP_THRESHOLD)
     parser.add_argument("--no-datasketch", action="store_true", help="run samestory only")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the run into a SQLite file")
-    parser.add_argument("--workers", type=int, default=None, help="sketching processes (default: config)")
+    parser.add_argument("--workers", type=int, default=None, help="sketching processes, 0: in this one (default: config)")
     args = parser.parse_args()
 
     pools = load_sentences()

@@ -103,7 +103,8 @@ def find_duplicates(
 ) -> list[Group]:
     """Groups (two articles or more) of near-duplicates among `articles` and, with `db`, the articles
     indexed there before; the articles are added to that index. Groups come in the order of their earliest
-    article. `progress(n)` is called with the number of articles read after each batch."""
+    article. `progress(n)` is called with the number of articles read after each batch; `workers` is the
+    number of sketching processes (0: this one; default: config.MINHASH_WORKERS)."""
     with MinHashIndex(db, threshold=threshold, keep_shingles=True, workers=workers) as index:
         matches = index.add(articles, progress=progress)
         return _groups(index, matches)

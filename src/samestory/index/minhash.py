@@ -597,14 +597,15 @@ class MinHashIndex:
         self._store.close()
 
     def _sketches(self, batches: Iterator[list[Article]]) -> Iterator[tuple[list[Article], Sketches]]:
-        """Sketch batches, in worker processes (a bounded window of batches ahead) from the second batch on."""
+        """Sketch batches: in `workers` processes (a bounded window of batches ahead) when there are two batches
+        or more and workers > 0, else in this process."""
         lsh = (self.bands, self.rows)
         args = lambda b: ([a.text for a in b], self.shingle, self.num_perm, self.seed, self.keep_shingles, lsh)  # noqa: E731
         first = next(batches, None)
         second = next(batches, None)
         if first is None:
             return
-        if second is None or self.workers < 2:
+        if second is None or self.workers < 1:
             for b in chain([first] if second is None else [first, second], batches):
                 yield b, _sketch_in_worker(args(b))
             return
