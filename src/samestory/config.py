@@ -90,8 +90,12 @@ MINHASH_SEED = 1
 # candidates are verified, so a false candidate costs only time. 0.99 gives 18 bands x 7 rows at 0.8:
 # a pair at Jaccard 0.8 is a candidate with probability 0.986 (datasketch: 9 x 13, 0.40).
 MINHASH_FN_WEIGHT = 0.99
-MINHASH_BATCH = 2000  # articles sketched per numpy/rensa call
-MINHASH_WORKERS = 2  # processes that sketch batches (this machine has 2 cores)
+# Articles sketched per numpy/rensa call: 500-1000 keep the per-character arrays in cache (sketching alone,
+# benchmarks/dedup.py corpus: 125: 26.8k/s, 500: 30.8k/s, 1000: 27.2k/s, 2000: 25.1k/s, 4000: 21.2k/s).
+MINHASH_BATCH = 1000
+# Processes that sketch batches while this one indexes (0: sketch here). Two cores: 2 helps when they are
+# free; when another job holds one core, 0 is as fast (see BENCHMARKS.md, "Dedup").
+MINHASH_WORKERS = 2
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
 MINHASH_VERIFY_MARGIN = 0.15
