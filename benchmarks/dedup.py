@@ -28,8 +28,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
-
-import numpy as np
+from typing import Self
 
 from samestory import config
 from samestory.article import Article
@@ -136,7 +135,9 @@ def corpus(n: int, seed: int, pools: list[list[str]]) -> tuple[list[Article], li
         else:
             j, kind = i, "original"
             originals.append(i)
-        text = make_copy(original(pools, seed * 10_000_019 + j), "verbatim" if kind == "original" else kind, rng)
+        text = make_copy(
+            original(pools, seed * 10_000_019 + j), "verbatim" if kind == "original" else kind, rng
+        )
         articles.append(Article(id=f"a{i}", text=text))
         family.append(i if kind == NEGATIVE else j)
         kinds.append(kind)
@@ -184,7 +185,7 @@ def score(clusters: list[list[int]], family: list[int], kinds: list[str]) -> dic
 class PeakMemory:
     """Peak resident memory above the level at start, sampled every 20 ms from /proc."""
 
-    def __enter__(self) -> PeakMemory:
+    def __enter__(self) -> Self:
         self.base = self.peak = self._rss()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -213,7 +214,9 @@ class PeakMemory:
 # --- the systems -------------------------------------------------------------------------------------------
 
 
-def run_samestory(articles: list[Article], threshold: float, db: str | None, workers: int | None) -> dict[str, object]:
+def run_samestory(
+    articles: list[Article], threshold: float, db: str | None, workers: int | None
+) -> dict[str, object]:
     index_of = {a.id: i for i, a in enumerate(articles)}
     gc.collect()
     with PeakMemory() as mem:
@@ -225,7 +228,9 @@ def run_samestory(articles: list[Article], threshold: float, db: str | None, wor
     clusters = [[index_of[m.id] for m in g.members] for g in groups]
     out["clusters"] = clusters
     if db:
-        out["index_bytes_per_article"] = round(sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*")) / len(articles))
+        out["index_bytes_per_article"] = round(
+            sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*")) / len(articles)
+        )
     return out
 
 
@@ -235,7 +240,7 @@ def memory_index_bytes(articles: list[Article], threshold: float) -> float:
 
     with MinHashIndex(threshold=threshold, workers=0) as index:
         index.add(articles)
-        return index._store.nbytes / len(articles)  # noqa: SLF001 - the arrays themselves
+        return index._store.nbytes / len(articles)
 
 
 def run_datasketch(articles: list[Article], threshold: float, k: int, num_perm: int) -> dict[str, object]:
@@ -290,25 +295,33 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=config.DEDUP_THRESHOLD)
     parser.add_argument("--no-datasketch", action="store_true", help="run samestory only")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the run into a SQLite file")
-    parser.add_argument("--workers", type=int, default=None, help="sketching processes, 0: in this one (default: config)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="sketching processes, 0: in this one (default: config)"
+    )
     args = parser.parse_args()
 
     pools = load_sentences()
     t = time.perf_counter()
     articles, family, kinds = corpus(args.n, args.seed, pools)
     words = sum(len(a.text.split()) for a in articles[:1000]) / min(1000, len(articles))
-    print(f"corpus: {args.n} articles ({words:.0f} words on average, {len(pools)} languages), "
-          f"{sum(k in COPY_KINDS for k in kinds)} copies, {kinds.count(NEGATIVE)} rewrites, "
-          f"built in {time.perf_counter() - t:.1f} s")
+    print(
+        f"corpus: {args.n} articles ({words:.0f} words on average, {len(pools)} languages), "
+        f"{sum(k in COPY_KINDS for k in kinds)} copies, {kinds.count(NEGATIVE)} rewrites, "
+        f"built in {time.perf_counter() - t:.1f} s"
+    )
 
     results: dict[str, dict[str, object]] = {}
     results["samestory"] = run_samestory(articles, args.threshold, None, args.workers)
     results["samestory"]["index_bytes_per_article"] = round(memory_index_bytes(articles, args.threshold))
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
-            results["samestory+sqlite"] = run_samestory(articles, args.threshold, f"{tmp}/dedup.db", args.workers)
+            results["samestory+sqlite"] = run_samestory(
+                articles, args.threshold, f"{tmp}/dedup.db", args.workers
+            )
     if not args.no_datasketch:
-        results["datasketch"] = run_datasketch(articles, args.threshold, config.MINHASH_SHINGLE, config.MINHASH_NUM_PERM)
+        results["datasketch"] = run_datasketch(
+            articles, args.threshold, config.MINHASH_SHINGLE, config.MINHASH_NUM_PERM
+        )
     for name, r in results.items():
         r.update(score(r.pop("clusters"), family, kinds))  # type: ignore[arg-type]
         print(f"{name}: {json.dumps(r)}")

@@ -7,7 +7,7 @@ import random
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -18,12 +18,55 @@ from samestory.errors import ConfigError
 from samestory.index.minhash import MinHashIndex, jaccard, lsh_params, sketch, word_hashes
 from samestory.text import words
 
-VOCAB = (
-    "government minister said on tuesday that the new policy would reduce prices for families across the "
-    "country while critics argued it could harm small businesses in rural areas where unemployment remains "
-    "high after the floods destroyed roads bridges and farms last spring officials promised help soon"
-).split()
-T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+VOCAB = [
+    "government",
+    "minister",
+    "said",
+    "on",
+    "tuesday",
+    "that",
+    "the",
+    "new",
+    "policy",
+    "would",
+    "reduce",
+    "prices",
+    "for",
+    "families",
+    "across",
+    "the",
+    "country",
+    "while",
+    "critics",
+    "argued",
+    "it",
+    "could",
+    "harm",
+    "small",
+    "businesses",
+    "in",
+    "rural",
+    "areas",
+    "where",
+    "unemployment",
+    "remains",
+    "high",
+    "after",
+    "the",
+    "floods",
+    "destroyed",
+    "roads",
+    "bridges",
+    "and",
+    "farms",
+    "last",
+    "spring",
+    "officials",
+    "promised",
+    "help",
+    "soon",
+]
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def story(seed: int, n_words: int = 300) -> str:
@@ -73,7 +116,9 @@ def test_words_hash_like_text_words() -> None:
     first, second = flat[offsets[0] : offsets[1]], flat[offsets[1] : offsets[2]]
     assert len(first) == len(words(text))
     assert np.array_equal(first, second)
-    one_by_one = np.concatenate([word_hashes([w])[0] for w in "le président a dit été 2024 l économie".split()])
+    one_by_one = np.concatenate(
+        [word_hashes([w])[0] for w in ["le", "président", "a", "dit", "été", "2024", "l", "économie"]]
+    )
     assert np.array_equal(first[:8], one_by_one)  # a word hashes alike wherever it stands
     assert word_hashes(["dog god"])[0][0] != word_hashes(["dog god"])[0][1]
     turkish = word_hashes(["İSTANBUL", "istanbul", "ISTANBUL", "ıstanbul"])[0]
@@ -139,7 +184,9 @@ def test_results_identical_across_runs_and_processes() -> None:
     )
     text = story(11)
     here = sketch([text], shingle=3, num_perm=128, seed=1, keep_shingles=False).signatures.tobytes().hex()
-    there = subprocess.run([sys.executable, "-c", code, text], capture_output=True, text=True, check=True).stdout
+    there = subprocess.run(
+        [sys.executable, "-c", code, text], capture_output=True, text=True, check=True
+    ).stdout
     assert here == there
 
 
@@ -168,12 +215,12 @@ def test_remove_and_evict() -> None:
         assert evicted == 4 + 20 and len(index) == size - evicted
         assert index.query(probe) == []
         assert {m.other for m in index.query(Article(id="p1", text=story(1)))} >= {"o1", "o1-edit"}
-        assert index.evict(datetime.now(timezone.utc) + timedelta(seconds=5), by="inserted") == len(articles) - 26
+        assert index.evict(datetime.now(UTC) + timedelta(seconds=5), by="inserted") == len(articles) - 26
         assert len(index) == 0
 
 
 def test_index_survives_reopen(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    articles, planted = corpus()
+    articles, _ = corpus()
     path = tmp_path / "dedup.db"
     first_half = [a for a in articles if not a.id.endswith("-edit")]
     with MinHashIndex(path) as index:
@@ -202,7 +249,9 @@ def test_shared_connection_and_groups_across_sessions(tmp_path) -> None:  # type
     db.execute("CREATE TABLE articles (id TEXT)")  # someone else's table in the same file
     base = story(4)
     find_duplicates([Article(id="wire", text=base, published=T0)], db=db)
-    (group,) = find_duplicates([Article(id="copy", text=base.lower(), published=T0 + timedelta(hours=1))], db=db)
+    (group,) = find_duplicates(
+        [Article(id="copy", text=base.lower(), published=T0 + timedelta(hours=1))], db=db
+    )
     assert [m.id for m in group.members] == ["wire", "copy"]
     assert group.members[1].estimated == 1.0 and group.members[1].verified is None  # wire's shingles are gone
     assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 0  # the connection is still usable
@@ -211,8 +260,13 @@ def test_shared_connection_and_groups_across_sessions(tmp_path) -> None:  # type
 def test_empty_and_repeated_articles() -> None:
     base = story(5)
     groups = find_duplicates(
-        [Article(id="e1", text=""), Article(id="e2", text=" ... "), Article(id="a", text=base),
-         Article(id="a", text=base), Article(id="b", text=base)]
+        [
+            Article(id="e1", text=""),
+            Article(id="e2", text=" ... "),
+            Article(id="a", text=base),
+            Article(id="a", text=base),
+            Article(id="b", text=base),
+        ]
     )
     assert [[m.id for m in g.members] for g in groups] == [["a", "b"]]
 
@@ -221,12 +275,16 @@ def test_cli_dedup_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     articles, planted = corpus()
     path = tmp_path / "articles.jsonl"
     path.write_text(
-        "\n".join(json.dumps({"id": a.id, "text": a.text, "published": a.published.isoformat()}) for a in articles),
+        "\n".join(
+            json.dumps({"id": a.id, "text": a.text, "published": a.published.isoformat()}) for a in articles
+        ),
         encoding="utf-8",
     )
     out = subprocess.run(
         [sys.executable, "-m", "samestory.cli", "dedup", str(path), "--threshold", "0.8"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     groups = [json.loads(line) for line in out.splitlines()]
     assert len(groups) == 5

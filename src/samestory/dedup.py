@@ -16,7 +16,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,7 @@ def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
             members.append(
                 Member(
                     id=flat[m],
-                    published=None if undated[m] else datetime.fromtimestamp(published[m], timezone.utc),
+                    published=None if undated[m] else datetime.fromtimestamp(published[m], UTC),
                     estimated=round(float(estimated[k]), 4),
                     verified=None if np.isnan(verified[k]) else round(float(verified[k]), 4),
                 )

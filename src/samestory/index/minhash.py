@@ -4,18 +4,19 @@
     matches = index.add(articles)                       # each new article against everything indexed before
     index.query(article); index.remove("id"); index.evict(before=cutoff); index.close()
 
-How an article becomes a signature (vectorised over a batch; no per-word Python):
-words are those of `samestory.text.words` (NFKC, case folded, split at anything that is not a letter,
-digit or mark; unlike `words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial hash over the code points; k consecutive word hashes make a shingle
-hash; rensa's R-MinHash turns a batch of shingle-hash arrays into signatures in one call. Signatures are kept
-as their low 16 bits (b-bit MinHash: a spurious equal slot has probability 2**-16, the estimate's bias is
-negligible) so the index costs 2 bytes per permutation.
+How an article becomes a signature (vectorised over a batch; no per-word Python): words are those of
+`samestory.text.words` (NFKC, case folded, split at anything that is not a letter, digit or mark; unlike
+`words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial hash of their
+UTF-16 code units (one table lookup, one multiply and one cumulative sum over the batch's characters);
+k consecutive word hashes make a shingle hash; rensa's R-MinHash turns the batch's flat shingle-hash buffer
+into signatures in one call. Signatures are kept as their low 16 bits (b-bit MinHash: a spurious equal slot
+has probability 2**-16, a negligible bias) so a signature costs 2 bytes per permutation.
 
-Why rensa and not MinHash in numpy: on 2,000 articles of ~350 words, rensa's digest_matrix_from_flat_token_hashes
-takes 6 ms (≈360k articles/s, Rust, both cores), a numpy (a·x+b mod p, minimum.reduceat) MinHash of 128
-permutations takes ≈400 ms; rensa's own Python-side tokenising is what made it slow (≈2k articles/s), so
-tokens are hashed here in numpy and only the flat uint64 buffer crosses into Rust.
-
+Why rensa and not MinHash in numpy: on 1,000 benchmark articles (396 shingles each), rensa's
+digest_matrix_from_flat_token_hashes plus reading the rows back takes 15.5 ms; 128 permutations in numpy
+((a*x+b)>>32 on uint64, minimum.reduceat per article) take 62 ms. rensa fed Python lists of shingle strings
+runs at ~2k articles/s (the Python tokenising), so here tokens are hashed in numpy and only the flat uint64
+buffer crosses into Rust.
 LSH bands (b bands of r rows) are chosen from the threshold (`lsh_params`): candidates are cheap to verify,
 so missing a pair weighs more than a false candidate. Each band's r values hash to one 47-bit key (the
 band number is mixed in, so one indexed column holds all bands; SQLite stores it in 6 bytes). A candidate
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 import numpy as np
 import rensa
@@ -197,7 +198,12 @@ class Sketches:
 
 
 def sketch(
-    texts: Sequence[str], *, shingle: int, num_perm: int, seed: int, keep_shingles: bool,
+    texts: Sequence[str],
+    *,
+    shingle: int,
+    num_perm: int,
+    seed: int,
+    keep_shingles: bool,
     lsh: tuple[int, int] | None = None,
 ) -> Sketches:
     """MinHash signatures of texts (vectorised over the batch), with the band keys of `lsh` (bands, rows)."""
@@ -224,9 +230,12 @@ def _worker_init() -> None:
 # --- LSH ------------------------------------------------------------------------------------------------
 
 
-def _area(f: Callable[[np.ndarray], np.ndarray], lo: float, hi: float) -> float:
-    x = np.linspace(lo, hi, 201)
-    y = f(x)
+def _s_curve(s: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Probability that a pair of Jaccard similarity s shares at least one band."""
+    return 1 - (1 - s**rows) ** bands
+
+
+def _area(y: np.ndarray, x: np.ndarray) -> float:
     return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2)
 
 
@@ -235,11 +244,12 @@ def lsh_params(threshold: float, num_perm: int, fn_weight: float) -> tuple[int, 
     of the LSH S-curve 1-(1-s**r)**b around the threshold (the criterion of datasketch's _optimal_param)."""
     if not 0.0 < threshold < 1.0:
         raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
+    below, above = np.linspace(0.0, threshold, 201), np.linspace(threshold, 1.0, 201)
     best, best_cost = (1, num_perm), math.inf
     for bands in range(1, num_perm + 1):
         for rows in range(1, num_perm // bands + 1):
-            fp = _area(lambda s: 1 - (1 - s**rows) ** bands, 0.0, threshold)
-            fn = _area(lambda s: (1 - s**rows) ** bands, threshold, 1.0)
+            fp = _area(_s_curve(below, bands, rows), below)
+            fn = _area(1 - _s_curve(above, bands, rows), above)
             cost = (1 - fn_weight) * fp + fn_weight * fn
             if cost < best_cost:
                 best, best_cost = (bands, rows), cost
@@ -268,8 +278,15 @@ class _Store(Protocol):
     next_row: int
 
     def __len__(self) -> int: ...
-    def insert(self, rows: np.ndarray, ids: list[str], published: np.ndarray, inserted: float,
-               sigs: np.ndarray, keys: np.ndarray) -> None: ...
+    def insert(
+        self,
+        rows: np.ndarray,
+        ids: list[str],
+        published: np.ndarray,
+        inserted: float,
+        sigs: np.ndarray,
+        keys: np.ndarray,
+    ) -> None: ...
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def signatures(self, rows: np.ndarray) -> np.ndarray: ...
     def ids(self, rows: Iterable[int]) -> list[str]: ...
@@ -413,7 +430,9 @@ class _SqliteStore:
         self.db, self.num_perm, self.owned = db, num_perm, owned
         try:
             db.executescript(_SCHEMA)
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS minhash_query (key INTEGER NOT NULL, q INTEGER NOT NULL)")
+            db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS minhash_query (key INTEGER NOT NULL, q INTEGER NOT NULL)"
+            )
             stored = dict(db.execute("SELECT name, value FROM minhash_meta"))
             if not stored:
                 db.executemany("INSERT INTO minhash_meta VALUES (?, ?)", meta.items())
@@ -462,9 +481,12 @@ class _SqliteStore:
         out: list[tuple] = []  # type: ignore[type-arg]
         for start in range(0, len(values), 500):
             chunk = values[start : start + 500]
-            out.extend(self.db.execute(
-                f"SELECT {columns} FROM minhash_articles WHERE {key} IN ({','.join('?' * len(chunk))})", chunk
-            ))
+            out.extend(
+                self.db.execute(
+                    f"SELECT {columns} FROM minhash_articles WHERE {key} IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
         return out
 
     def signatures(self, rows: np.ndarray) -> np.ndarray:
@@ -497,7 +519,9 @@ class _SqliteStore:
                     "DELETE FROM minhash_bands WHERE key = ? AND row = ?",
                     zip(keys.ravel().tolist(), np.repeat(rows, keys.shape[1]).tolist()),
                 )
-                self.db.executemany("DELETE FROM minhash_articles WHERE row = ?", ((r,) for r in rows.tolist()))
+                self.db.executemany(
+                    "DELETE FROM minhash_articles WHERE row = ?", ((r,) for r in rows.tolist())
+                )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot delete from the MinHash index: {exc}") from exc
 
@@ -558,7 +582,9 @@ class MinHashIndex:
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
         if shingle < 1 or num_perm < 16 or batch < 1:
-            raise ConfigError(f"need shingle >= 1, num_perm >= 16, batch >= 1 (got {shingle}, {num_perm}, {batch})")
+            raise ConfigError(
+                f"need shingle >= 1, num_perm >= 16, batch >= 1 (got {shingle}, {num_perm}, {batch})"
+            )
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch = keep_shingles, batch
@@ -567,9 +593,14 @@ class MinHashIndex:
         self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
         self._pool: ProcessPoolExecutor | None = None
         meta = {
-            "shingle": str(shingle), "num_perm": str(num_perm), "seed": str(seed),
-            "bands": str(self.bands), "rows": str(self.rows), "threshold": str(threshold),
-            "words": "samestory.index.minhash/1", "rensa": str(rensa.RMinHash.ALGORITHM_VERSION),
+            "shingle": str(shingle),
+            "num_perm": str(num_perm),
+            "seed": str(seed),
+            "bands": str(self.bands),
+            "rows": str(self.rows),
+            "threshold": str(threshold),
+            "words": "samestory.index.minhash/1",
+            "rensa": str(rensa.RMinHash.ALGORITHM_VERSION),
         }
         self._store: _Store
         if db is None:
@@ -583,7 +614,7 @@ class MinHashIndex:
     def __len__(self) -> int:
         return len(self._store)
 
-    def __enter__(self) -> MinHashIndex:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -600,7 +631,14 @@ class MinHashIndex:
         """Sketch batches: in `workers` processes (a bounded window of batches ahead) when there are two batches
         or more and workers > 0, else in this process."""
         lsh = (self.bands, self.rows)
-        args = lambda b: ([a.text for a in b], self.shingle, self.num_perm, self.seed, self.keep_shingles, lsh)  # noqa: E731
+        args = lambda b: (
+            [a.text for a in b],
+            self.shingle,
+            self.num_perm,
+            self.seed,
+            self.keep_shingles,
+            lsh,
+        )
         first = next(batches, None)
         second = next(batches, None)
         if first is None:
@@ -633,7 +671,8 @@ class MinHashIndex:
         batch with the number of articles read.
         """
         matches: list[Match] = []
-        batches = iter(lambda it=iter(articles): list(islice(it, self.batch)), [])
+        stream = iter(articles)
+        batches = iter(lambda: list(islice(stream, self.batch)), [])
         for batch, sk in self._sketches(batches):
             matches.extend(self._add_batch(batch, sk))
             if progress is not None:
@@ -696,14 +735,17 @@ class MinHashIndex:
                     if new_set is not None and other_set is not None:
                         verified = jaccard(new_set, other_set, prepared=True)
                 if (verified if verified is not None else est) >= self.threshold:
-                    matches.append(Match(ids[i], other_id, round(est, 4), None if verified is None else round(verified, 4)))
+                    exact = None if verified is None else round(verified, 4)
+                    matches.append(Match(ids[i], other_id, round(est, 4), exact))
         self._store.insert(rows, ids, published, time.time(), sigs, keys)
         return matches
 
     def query(self, article: Article) -> list[Match]:
         """The indexed articles (other than itself) similar to `article` (estimated Jaccard >= threshold),
         best first."""
-        sk = sketch([article.text], shingle=self.shingle, num_perm=self.num_perm, seed=self.seed, keep_shingles=False)
+        sk = sketch(
+            [article.text], shingle=self.shingle, num_perm=self.num_perm, seed=self.seed, keep_shingles=False
+        )
         if sk.empty[0]:
             return []
         keys = _band_keys(sk.signatures, self.bands, self.rows)
