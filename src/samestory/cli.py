@@ -259,7 +259,14 @@ def _run_dedup(args: argparse.Namespace) -> int:
     except ImportError:
         clean = None
     reader = _reader(args)
-    articles = reader.read(args.paths)
+    origins: dict[str, str | None] = {}  # where each article was read, to print beside its id
+
+    def noted(articles: Any) -> Any:
+        for article in articles:
+            origins[article.id] = article.origin
+            yield article
+
+    articles = noted(reader.read(args.paths))
     if clean is not None:
         articles = map(clean, articles)
     console = Console(stderr=True)
@@ -280,13 +287,17 @@ def _run_dedup(args: argparse.Namespace) -> int:
     _report_skipped(reader)
     for number, group in enumerate(groups, 1):
         if as_json:
-            _print_json(group.to_dict())
+            out = group.to_dict()
+            for member in out["members"]:
+                member["origin"] = origins.get(member["id"])
+            _print_json(out)
             continue
         sys.stdout.write(f"group {number}: {len(group.members)} articles, earliest {group.earliest.id}\n")
         for m in group.members:
             verified = "  -  " if m.verified is None else f"{m.verified:.3f}"
             date = m.published.date().isoformat() if m.published else "undated"
-            sys.stdout.write(f"  {m.id}  {date}  estimated {m.estimated:.3f}  verified {verified}\n")
+            where = origins.get(m.id) or "(indexed before)"
+            sys.stdout.write(f"  {m.id}  {date}  estimated {m.estimated:.3f}  verified {verified}  {where}\n")
     return 0
 
 
