@@ -93,9 +93,10 @@ MINHASH_FN_WEIGHT = 0.99
 # Articles sketched per numpy/rensa call: 500-1000 keep the per-character arrays in cache (sketching alone,
 # benchmarks/dedup.py corpus: 125: 26.8k/s, 500: 30.8k/s, 1000: 27.2k/s, 2000: 25.1k/s, 4000: 21.2k/s).
 MINHASH_BATCH = 1000
-# Processes that sketch batches while this one indexes (0: sketch here). Two cores: 2 helps when they are
-# free; when another job holds one core, 0 is as fast (see BENCHMARKS.md, "Dedup").
-MINHASH_WORKERS = 2
+# Processes that sketch batches while this one indexes (0: sketch here). Measured on this 2-core machine
+# with another job on one core (benchmarks/dedup.py --n 100000, twice each): 0: 15.0k articles/s, 390 MiB;
+# 2: 10.9-11.2k articles/s, 660 MiB (pickling batches both ways costs more than the second core gives).
+MINHASH_WORKERS = 0
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
 MINHASH_VERIFY_MARGIN = 0.15

@@ -588,7 +588,9 @@ class MinHashIndex:
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch = keep_shingles, batch
-        self.workers = workers if workers is not None else min(config.MINHASH_WORKERS, os.cpu_count() or 1)
+        self.workers = config.MINHASH_WORKERS if workers is None else workers
+        if self.workers < 0:
+            raise ConfigError(f"workers must be 0 (sketch in this process) or more, got {self.workers}")
         self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
         self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
         self._pool: ProcessPoolExecutor | None = None
