@@ -59,6 +59,7 @@ _BOMS = (
 _HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|article|div|p|meta|title)\b", re.IGNORECASE)
 _CSV_DELIMITERS = ",;\t|"
 _DRAIN_BYTES = 2**20
+_WESTERN = ("cp1252", "latin_1", "iso8859_15")
 
 
 @dataclass(slots=True)
@@ -133,13 +134,24 @@ def sources(path: str) -> Iterator[Source | InputError]:
         yield _stdin()
         return
     if os.path.isdir(path):
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not name.startswith("."):
-                    yield _file(os.path.join(folder, name))
+        yield from _folder(path)
         return
     yield _file(path)
+
+
+def _folder(path: str) -> Iterator[Source | InputError]:
+    """Every file under a folder in path order (a/x, b/y, c), hidden files and folders left out."""
+    try:
+        with os.scandir(path) as scan:
+            entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
+    except OSError as exc:
+        yield InputError(path, f"cannot list the folder: {exc.strerror or exc}")
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _folder(entry.path)
+        elif entry.is_file():
+            yield _file(entry.path)
 
 
 def _file(path: str) -> Source | InputError:
@@ -225,20 +237,25 @@ def detect_encoding(head: bytes) -> str | None:
     try:
         head.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the end of the sniffed bytes is still UTF-8.
-        if exc.start >= len(head) - 3 and len(head) >= READ_SNIFF_BYTES and _is_utf8(head[: exc.start]):
+    except UnicodeDecodeError:
+        # UTF-8 with a few bad bytes (a line pasted from another encoding, a character cut at the end of the
+        # sniffed bytes) rather than a legacy encoding: legacy text seldom forms valid multi-byte sequences.
+        text = head.decode("utf-8", "replace")
+        if sum(1 for c in text if c > "\x7f" and c != "\ufffd") >= text.count("\ufffd"):
             return "utf-8"
-    best = charset_normalizer.from_bytes(head).best()
+    best = guess_encoding(head)
     return best.encoding if best is not None else None
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def guess_encoding(data: bytes) -> charset_normalizer.CharsetMatch | None:
+    """charset-normalizer's best guess for bytes that are not UTF-8; on a tie (short texts score the same
+    in cp1250 and cp1252: 'très' or 'trčs') the Western code page wins, the most common in legacy news."""
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return None
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return next((m for m in tied if m.encoding in _WESTERN), best)
 
 
 def detect_format(source: Source) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from samestory.article import Article
-from samestory.config import READ_MAX_PAGE_BYTES
+from samestory.config import READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
 from samestory.errors import InputError
 from samestory.read._fields import Fields, build, domain, parse_date, parse_language
 from samestory.read._source import Source
@@ -46,17 +46,28 @@ def extract(
     from trafilatura import bare_extraction
 
     try:
-        document = bare_extraction(page, url=url, with_metadata=True, include_comments=False)
+        # Precision over recall: boilerplate left in the text makes unrelated pages look alike. The date
+        # comes from the page's metadata and markup only; a full-text search (htmldate's extensive search)
+        # is the last resort, when there is no crawl date either, as it may take a copyright year for one.
+        document = bare_extraction(
+            page,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            favor_precision=True,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
         date = parse_date(document.date) if document is not None else None
-        if document is not None and date is None:
-            date = parse_date(find_date(page, url=url, original_date=True))
+        if document is not None and date is None and published is None:
+            date = parse_date(find_date(page, url=url, original_date=True, extensive_search=True))
     # trafilatura and htmldate parse untrusted markup with lxml; whatever fails there is a bad page.
     except Exception as exc:  # noqa: BLE001
         log.debug("extraction failed at %s", where, exc_info=True)
         return InputError(where, f"could not parse the HTML ({type(exc).__name__}: {exc})")
     text = (document.text or "").strip() if document is not None else ""
-    if document is None or not text:
-        return InputError(where, "no main text found in the HTML page")
+    if document is None or len(text.split()) < READ_MIN_PAGE_WORDS:
+        found = f" (only {text[:60]!r})" if text else ""
+        return InputError(where, f"no main text found in the HTML page{found}")
     title = (document.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.casefold() and rest.strip():

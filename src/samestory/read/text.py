@@ -14,13 +14,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import charset_normalizer
-
 from samestory.article import Article
 from samestory.config import READ_MAX_RECORD_BYTES, READ_TITLE_MAX_CHARS
 from samestory.errors import InputError
 from samestory.read._fields import Fields, build, parse_date, parse_language
-from samestory.read._source import Source
+from samestory.read._source import Source, guess_encoding
 
 _HEADER = re.compile(
     r"^\s*(date|published|title|url|lang|language|source|id)\s*(?::\s*|\s+)(\S.*?)\s*$", re.IGNORECASE
@@ -46,7 +44,7 @@ def decode(data: bytes, encoding: str, where: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError:
-        best = charset_normalizer.from_bytes(data).best()
+        best = guess_encoding(data)
         if best is None:
             raise InputError(where, f"not text in {encoding} nor any other encoding found") from None
         return str(best)
@@ -98,11 +96,19 @@ def _header(lines: list[str], start: int) -> tuple[dict[str, Any], int]:
             value = parse_language(raw)
         elif key == "url" and not raw.lower().startswith(("http://", "https://")):
             value = None
+        elif key == "title" and not _looks_like_title(raw):  # "Title of the week goes to ..." is text
+            value = None
+        elif key in ("id", "source") and (len(raw) > 100 or raw.endswith(_NOT_TITLE_END)):
+            value = None
         if value is None:
             return {}, start
         header[key] = value
         end += 1
     return header, _skip_blank(lines, end)
+
+
+def _looks_like_title(line: str) -> bool:
+    return len(line) <= READ_TITLE_MAX_CHARS and not line.endswith(_NOT_TITLE_END)
 
 
 def _title(lines: list[str], start: int) -> tuple[str, int]:
@@ -111,7 +117,7 @@ def _title(lines: list[str], start: int) -> tuple[str, int]:
         return "", start
     first = lines[start].strip()
     after = _skip_blank(lines, start + 1)
-    if len(first) > READ_TITLE_MAX_CHARS or first.endswith(_NOT_TITLE_END) or after >= len(lines):
+    if not _looks_like_title(first) or after >= len(lines):
         return "", start
     if lines[after].strip().casefold() == first.casefold():  # the title repeated as the first paragraph
         after = _skip_blank(lines, after + 1)

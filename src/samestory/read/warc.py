@@ -3,8 +3,10 @@ an article; other records (requests, metadata, redirects, images) are passed ove
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from samestory.article import Article
 from samestory.config import READ_MAX_PAGE_BYTES
@@ -22,9 +24,10 @@ def read_warc(source: Source, fields: Fields) -> Iterator[Article | InputError]:
     from warcio.exceptions import ArchiveLoadFailed
 
     number = 0
-    with source.raw() as raw:
+    # The decompressed stream, not warcio's own gzip reading: that one ends silently at a truncated member.
+    with source.open() as stream:
         try:
-            for record in ArchiveIterator(raw, arc2warc=True):
+            for record in ArchiveIterator(_Truncation(stream), arc2warc=True):
                 number += 1
                 where = f"{source.name}#{number}"
                 if record.rec_type != "response" or record.http_headers is None:
@@ -48,5 +51,33 @@ def read_warc(source: Source, fields: Fields) -> Iterator[Article | InputError]:
                 )
         except ArchiveLoadFailed as exc:
             yield InputError(f"{source.name}#{number + 1}", f"not a valid WARC record ({exc.msg})")
-        except (*STREAM_ERRORS, ValueError) as exc:
+        except _Truncated:
+            yield InputError(f"{source.name}#{number + 1}", describe(EOFError()))
+        except STREAM_ERRORS as exc:
             yield InputError(f"{source.name}#{number + 1}", describe(exc))
+        # warcio fails in its own ways on damaged records (an AttributeError on a cut header, for one).
+        except Exception as exc:  # noqa: BLE001
+            log.debug("warcio failed at %s#%d", source.name, number + 1, exc_info=True)
+            yield InputError(f"{source.name}#{number + 1}", f"damaged WARC record ({type(exc).__name__}: {exc})")
+
+
+class _Truncated(Exception):
+    """Compressed data that ends early. Not an EOFError: warcio takes that for the end of the archive."""
+
+
+class _Truncation(io.RawIOBase):
+    """A stream that raises _Truncated where the one it wraps raises EOFError."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:  # read1: what can be decompressed now, so the records before a cut are still read
+            data = self._stream.read1(len(buffer))
+        except EOFError as exc:
+            raise _Truncated from exc
+        buffer[: len(data)] = data
+        return len(data)
