@@ -32,6 +32,9 @@ READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skippe
 # A first line is taken as the title when it is at most this long and doesn't end like a sentence.
 # Seed 000's title is 66 characters; headline guidance (AP, SEO) keeps titles under ~110.
 READ_TITLE_MAX_CHARS = 200
+# Main text of an HTML page shorter than this (in words) is a menu, a login wall or an error page, not an
+# article; chosen: the shortest news brief among the sample articles in examples/ has over 100 words.
+READ_MIN_PAGE_WORDS = 10
 
 # --- scores (the learned pair model: samestory.compare.model, scripts/train_scores.py) --------------------
 # Seed of the model, the grouped CV folds and the bootstrap intervals.
