@@ -113,7 +113,7 @@ class Clusterer:
         among those indexed before it. Call before `add()`-ing the batch, in the same order."""
         if self.minhash is None or not articles:
             return {}
-        known = self.minhash.positions([a.id for a in articles])  # indexed by a run that was killed
+        known = self._near_indexed([a.id for a in articles])  # indexed by a run that was killed
         found: dict[str, list[str]] = {}
         for match in self.minhash.add(articles):
             found.setdefault(match.id, []).append(match.other)
@@ -121,6 +121,12 @@ class Clusterer:
             if article.id in known:
                 found[article.id] = [m.other for m in self.minhash.query(article)]
         return found
+
+    def _near_indexed(self, ids: list[str]) -> set[str]:
+        """The ids already in the near-duplicate index (its documented table minhash_articles)."""
+        marks = ",".join("?" * len(ids))
+        rows = self.store.connection.execute(f"SELECT id FROM minhash_articles WHERE id IN ({marks})", ids)
+        return {row[0] for row in rows}
 
     def candidates(self, article: Article, vector: np.ndarray, near: list[str] | None = None) -> list[Match]:
         """The candidates of an article inside the time window, most similar first."""
@@ -162,6 +168,11 @@ class Clusterer:
         self._remember(seq, stored[0].article)
         return stored[0].article
 
+    def article_by_id(self, article_id: str) -> Article | None:
+        """A stored article by its id (None when it is not stored)."""
+        seq = self.store.seqs_of([article_id]).get(article_id)
+        return None if seq is None else self._article(seq)
+
     def _remember(self, seq: int, article: Article) -> None:
         self._cache[seq] = article
         if len(self._cache) > config.STORY_ARTICLE_CACHE:
@@ -180,7 +191,9 @@ class Clusterer:
         for m in matches:
             if m.joined or m.story_id in joined_stories or calls >= self.max_compares:
                 continue
-            if m.cosine < config.STORY_MIN_COSINE and m.shared_entities < config.STORY_ENTITY_MIN_SHARED:
+            if m.cosine < config.STORY_MIN_COSINE and (
+                m.shared_entities < config.STORY_ENTITY_MIN_SHARED or m.cosine < config.STORY_ENTITY_MIN_COSINE
+            ):
                 continue
             other = self._article(m.seq)
             if other is None:

@@ -11,6 +11,7 @@ source and content hash).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import time
@@ -38,6 +39,7 @@ class IngestStats:
     new_stories: int = 0
     merges: int = 0
     compares: int = 0
+    entities_reused: int = 0  # near-duplicates that took an earlier article's entities (no NER run)
     seconds: float = 0.0
 
     @property
@@ -68,6 +70,28 @@ def in_publication_order(articles: Iterable[Article], buffer: int | None = None)
             yield article
 
 
+def _fill_entities(batch: list[Article], near: dict[str, list[str]], cluster: Clusterer) -> int:
+    """Entities for a processed batch: copied from a near-duplicate seen before, else recognised. Returns
+    how many were copied."""
+    from samestory.understand import extract_entities
+
+    seen: dict[str, Article] = {}
+    copied = 0
+    for article in batch:
+        source = None
+        for other_id in near.get(article.id, []):
+            source = seen.get(other_id) or cluster.article_by_id(other_id)
+            if source is not None:
+                break
+        if source is not None:
+            article.entities = [dataclasses.replace(e) for e in source.entities]
+            copied += 1
+        else:
+            article.entities = extract_entities(article.title, article.text, article.language)
+        seen[article.id] = article
+    return copied
+
+
 def ingest(
     articles: Iterable[Article],
     store: SQLiteStore | str | Path,
@@ -80,13 +104,17 @@ def ingest(
 ) -> IngestStats:
     """Add raw articles to a store and put each one in a story. Returns what was done.
 
-    `process` defaults to `samestory.pipeline.process` (clean + understand, entities on title+lead);
-    `progress` is called after each committed batch; `on_assign` after each article.
+    `process` defaults to `samestory.pipeline.process` (clean + understand) with entities found here: a
+    near-duplicate of an earlier article takes that article's entities, the others run entity recognition
+    (title+lead); a given `process` must fill the entities itself. `progress` is called after each committed
+    batch; `on_assign` after each article.
     """
+    fill_entities = process is None
     if process is None:
-        from samestory.pipeline import process as default_process
+        from samestory.pipeline import process as pipeline_process
 
-        process = default_process
+        def process(article: Article) -> Article:
+            return pipeline_process(article, entities=False)
     own_store = not isinstance(store, SQLiteStore)
     db = SQLiteStore(store) if own_store else store  # type: ignore[arg-type]
     cluster = clusterer or Clusterer(db)
@@ -107,6 +135,8 @@ def ingest(
             processed = list(unique.values())
             vectors = embed_leads(processed) if processed else None
             near = cluster.near_duplicates(processed)
+            if fill_entities:
+                stats.entities_reused += _fill_entities(processed, near, cluster)
             for i, article in enumerate(processed):
                 if db.contains(article):  # the same text at the same source twice in one batch
                     stats.skipped += 1
