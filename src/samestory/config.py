@@ -133,3 +133,13 @@ CITY_ALIAS_MIN_POPULATION = 100_000
 # A city named by one word, not after a preposition of place, counts only from this many people: smaller
 # towns are common words at a sentence start ("Corona", "Para", "Bir" on the SemEval texts).
 CITY_BARE_MIN_POPULATION = 300_000
+
+# --- api (samestory.api: the HTTP API and web page) ---------------------------------------------------------
+# Largest request body accepted (413 beyond): a long article as HTML is ~200 KB; 2 MB leaves room for pages
+# with inline scripts without letting one request hold much memory. `serve --max-body` overrides it.
+API_MAX_BODY_BYTES = 2 * 2**20
+API_PAGE_SIZE = 20  # stories per page (GET /stories, the web list) unless `limit` says otherwise
+API_MAX_PAGE_SIZE = 200
+# Traced stories kept in memory (tracing a story of 5 articles runs ~16 compare() calls, ~1 s on this machine);
+# an entry is dropped as soon as its story gets a new article.
+API_TRACE_CACHE = 64
