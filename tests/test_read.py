@@ -36,7 +36,9 @@ contexte de rapprochement accéléré entre Moscou et Pékin depuis l'offensive 
 <p>Moscou et Pékin se présentent comme un contrepoids géopolitique aux États-Unis et à leurs alliés, et ont
 mené plusieurs exercices militaires conjoints ces derniers mois, dont des manœuvres navales cette semaine.</p>
 </article><footer>© Le Monde 2022</footer></body></html>"""
-EMPTY_PAGE = "<!DOCTYPE html><html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+EMPTY_PAGE = (
+    "<!DOCTYPE html><html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+)
 
 
 def read(*paths: Path | str, **options: object) -> tuple[list[Article], Reader]:
@@ -85,7 +87,12 @@ def test_seed_folder_is_read_in_sorted_order(seed_paths: list[Path]) -> None:
         ("title Putin and Xi to talk\nlang EN\n", {"title": "Putin and Xi to talk", "language": "en"}),
         (
             "url https://www.example.com/a/1\nsource Example Daily\nid abc-1\nlanguage French\n",
-            {"url": "https://www.example.com/a/1", "source": "Example Daily", "id": "abc-1", "language": "fr"},
+            {
+                "url": "https://www.example.com/a/1",
+                "source": "Example Daily",
+                "id": "abc-1",
+                "language": "fr",
+            },
         ),
         ("date 2022-12-29T10:30:00+02:00\n", {"published": datetime(2022, 12, 29, 8, 30, tzinfo=UTC)}),
     ],
@@ -150,7 +157,14 @@ def test_jsonl_common_field_names(tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "a.jsonl",
         [
-            {"id": 7, "title": "One", "text": BODY, "url": "https://a.example/1", "date": "2022-12-29", "lang": "en"},
+            {
+                "id": 7,
+                "title": "One",
+                "text": BODY,
+                "url": "https://a.example/1",
+                "date": "2022-12-29",
+                "lang": "en",
+            },
             {
                 "headline": "Two",
                 "body": "Second text.",
@@ -159,7 +173,11 @@ def test_jsonl_common_field_names(tmp_path: Path) -> None:
                 "language": "fr-FR",
                 "author": "AFP",
             },
-            {"maintext": "Third text.", "publish_date": 1672358400000, "source": {"id": "x", "name": "Le Monde"}},
+            {
+                "maintext": "Third text.",
+                "publish_date": 1672358400000,
+                "source": {"id": "x", "name": "Le Monde"},
+            },
             {"content": ["Para one.", "Para two."], "published": "30 décembre 2022", "domain": "c.example"},
         ],
     )
@@ -169,7 +187,12 @@ def test_jsonl_common_field_names(tmp_path: Path) -> None:
     assert (one.id, one.title, one.text, one.language) == ("7", "One", BODY, "en")
     assert one.published == datetime(2022, 12, 29, tzinfo=UTC)
     assert one.source == "a.example"
-    assert (two.id, two.title, two.url, two.source) == (make_id("https://www.b.example/2"), "Two", two.url, "b.example")
+    assert (two.id, two.title, two.url, two.source) == (
+        make_id("https://www.b.example/2"),
+        "Two",
+        two.url,
+        "b.example",
+    )
     assert two.published == datetime(2022, 12, 30, 8, tzinfo=UTC)
     assert two.language == "fr"
     assert two.meta == {"author": "AFP"}
@@ -185,7 +208,11 @@ def test_jsonl_common_field_names(tmp_path: Path) -> None:
 def test_dates_that_cannot_be_read_stay_in_meta(tmp_path: Path) -> None:
     path = write_jsonl(
         tmp_path / "a.jsonl",
-        [{"text": "x", "date": "2 days ago"}, {"text": "y", "date": "sometime"}, {"text": "z", "lang": "klingon"}],
+        [
+            {"text": "x", "date": "2 days ago"},
+            {"text": "y", "date": "sometime"},
+            {"text": "z", "lang": "klingon"},
+        ],
     )
     articles, reader = read(path)
     assert reader.skipped == 0
@@ -209,7 +236,10 @@ def test_field_mapping(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"fields": {"txt": "body"}}, "unknown Article field 'txt'"), ({"format": "pdf"}, "unknown format 'pdf'")],
+    [
+        ({"fields": {"txt": "body"}}, "unknown Article field 'txt'"),
+        ({"format": "pdf"}, "unknown format 'pdf'"),
+    ],
 )
 def test_bad_options_raise_config_error(options: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -219,7 +249,9 @@ def test_bad_options_raise_config_error(options: dict[str, object], message: str
 def test_json_array_object_and_concatenated(tmp_path: Path) -> None:
     (tmp_path / "1.json").write_text(json.dumps([{"text": "a"}, {"text": "b"}], indent=2), encoding="utf-8")
     (tmp_path / "2.json").write_text(json.dumps({"text": "c", "title": "C"}, indent=2), encoding="utf-8")
-    (tmp_path / "3").write_text('{\n "text": "d"\n}\n{\n "text": "e"\n}\n[]\n[{"text": "f"}]', encoding="utf-8")
+    (tmp_path / "3").write_text(
+        '{\n "text": "d"\n}\n{\n "text": "e"\n}\n[]\n[{"text": "f"}]', encoding="utf-8"
+    )
     articles, reader = read(tmp_path)
     assert reader.skipped == 0
     assert [a.text for a in articles] == ["a", "b", "c", "d", "e", "f"]
@@ -270,7 +302,9 @@ def test_csv(tmp_path: Path, delimiter: str) -> None:
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, delimiter=delimiter)
         writer.writerow(["Title", "Body", "Date", "URL", "section"])
-        writer.writerow(["One", "First line;\nsecond, line with \"quotes\".", "2022-12-29", "https://a.example/1", "world"])
+        writer.writerow(
+            ["One", 'First line;\nsecond, line with "quotes".', "2022-12-29", "https://a.example/1", "world"]
+        )
         writer.writerow(["Two", "Second text.", "", "", ""])
     articles, reader = read(path, fields={"text": "Body"})
     assert reader.skipped == 0
@@ -327,7 +361,9 @@ def _warc(path: Path, *, gzipped: bool) -> Path:
     from warcio.warcwriter import WARCWriter
 
     dated = PAGE.replace('<meta property="article:published_time" content="2022-12-29T10:00:00+01:00">', "")
-    dated = dated.replace('<link rel="canonical" href="https://www.lemonde.example/international/putin-xi.html">', "")
+    dated = dated.replace(
+        '<link rel="canonical" href="https://www.lemonde.example/international/putin-xi.html">', ""
+    )
     with path.open("wb") as out:
         writer = WARCWriter(out, gzip=gzipped)
         pages = [
@@ -348,7 +384,9 @@ def _warc(path: Path, *, gzipped: bool) -> Path:
                     warc_headers_dict={"WARC-Date": "2023-01-02T03:04:05Z"},
                 )
             )
-            writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n")))
+            writer.write_record(
+                writer.create_warc_record(url, "request", payload=io.BytesIO(b"GET / HTTP/1.1\r\n\r\n"))
+            )
     return path
 
 
@@ -416,7 +454,9 @@ def test_stdin(data: bytes, texts: list[str], skipped: int) -> None:
         "import json; from samestory.read import Reader; r = Reader(); "
         "out = [a.to_dict() for a in r.read(['-'])]; print(json.dumps({'articles': out, 'skipped': r.skipped}))"
     )
-    done = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=data, capture_output=True, check=True, timeout=120
+    )
     result = json.loads(done.stdout)
     got = [a["text"] for a in result["articles"]]
     assert len(got) == len(texts) and all(g.startswith(t) for g, t in zip(got, texts, strict=True))
@@ -433,12 +473,26 @@ def test_cli_read(tmp_path: Path) -> None:
     exe = ROOT / ".venv" / "bin" / "samestory"
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "samestory.cli"]
     env = {**os.environ, "SAMESTORY_EMBED_THREADS": "1"}
-    done = subprocess.run([*command, "read", "--no-entities", str(path)], capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [*command, "read", "--no-entities", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     (line,) = done.stdout.splitlines()
     assert json.loads(line)["id"] == "a1"
     assert f"{path}:2" in done.stderr and "skipped 1 bad record" in done.stderr
-    strict = subprocess.run([*command, "read", "--strict", "--no-entities", str(path)], capture_output=True, text=True, env=env, timeout=300)
+    strict = subprocess.run(
+        [*command, "read", "--strict", "--no-entities", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert strict.returncode == 2 and f"{path}:2" in strict.stderr and "Traceback" not in strict.stderr
 
 
@@ -584,7 +638,10 @@ def _read_all(path: Path, **options: object) -> list[Article]:
 
 
 @FUZZ
-@given(data=st.binary(max_size=2000), suffix=st.sampled_from(["", ".txt", ".json", ".jsonl", ".csv", ".html", ".warc", ".gz"]))
+@given(
+    data=st.binary(max_size=2000),
+    suffix=st.sampled_from(["", ".txt", ".json", ".jsonl", ".csv", ".html", ".warc", ".gz"]),
+)
 def test_fuzz_random_bytes(tmp_path: Path, data: bytes, suffix: str) -> None:
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)
@@ -613,9 +670,9 @@ JSON_VALUES = st.recursive(
 BAD_LINES = (
     st.text(max_size=80).filter(lambda s: "\n" not in s and "\r" not in s)
     | JSON_VALUES.map(json.dumps)
-    | st.dictionaries(st.sampled_from(["text", "date", "lang", "url", "id", "title", "source"]), JSON_VALUES).map(
-        json.dumps
-    )
+    | st.dictionaries(
+        st.sampled_from(["text", "date", "lang", "url", "id", "title", "source"]), JSON_VALUES
+    ).map(json.dumps)
 )
 
 

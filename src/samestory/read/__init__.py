@@ -20,7 +20,15 @@ from samestory.article import Article
 from samestory.config import READ_MAX_KEPT_ERRORS
 from samestory.errors import ConfigError, InputError
 from samestory.read._fields import Fields
-from samestory.read._source import FORMATS, STREAM_ERRORS, Source, describe, detect_encoding, detect_format, sources
+from samestory.read._source import (
+    FORMATS,
+    STREAM_ERRORS,
+    Source,
+    describe,
+    detect_encoding,
+    detect_format,
+    sources,
+)
 from samestory.read.csv import read_csv
 from samestory.read.html import read_html
 from samestory.read.jsonl import read_json, read_jsonl
@@ -32,13 +40,11 @@ __all__ = ["FORMATS", "Reader"]
 log = logging.getLogger(__name__)
 
 _Records = Iterator[Article | InputError]
-_TEXT_READERS: dict[str, Callable[[Source, Fields, str], _Records]] = {
+_BY_FIELDS: dict[str, Callable[[Source, Fields, str], _Records]] = {
     "json": read_json,
     "jsonl": read_jsonl,
     "csv": read_csv,
-    "text": read_text,
 }
-_FILE_READERS: dict[str, Callable[[Source, Fields], _Records]] = {"html": read_html}
 
 
 class Reader:
@@ -84,13 +90,15 @@ class Reader:
     def _records(self, source: Source) -> _Records:
         format = self.format or detect_format(source)
         if format == "warc":  # an archive holds binary payloads; warcio reads it
-            return read_warc(source, self.fields)
+            return read_warc(source)
         encoding = detect_encoding(source.head)
         if encoding is None:
             return iter([InputError(f"{source.name}:1", "binary file (not text)")])
-        if format in _FILE_READERS:
-            return _FILE_READERS[format](source, self.fields)
-        return _TEXT_READERS[format](source, self.fields, encoding)
+        if format == "html":  # trafilatura decodes the page itself (it reads <meta charset>)
+            return read_html(source)
+        if format == "text":
+            return read_text(source, encoding)
+        return _BY_FIELDS[format](source, self.fields, encoding)
 
     def _skip(self, error: InputError) -> None:
         if self.strict:

@@ -52,7 +52,9 @@ class Fields:
                     f"unknown Article field {name!r} in the field mapping; choose from {', '.join(DEFAULT_NAMES)}"
                 )
             if not isinstance(input_name, str) or not input_name:
-                raise ConfigError(f"the input field for {name!r} must be a non-empty name, not {input_name!r}")
+                raise ConfigError(
+                    f"the input field for {name!r} must be a non-empty name, not {input_name!r}"
+                )
             given[target] = input_name
         self.given = given
 
@@ -100,9 +102,8 @@ class Fields:
 @lru_cache(maxsize=256)
 def _resolve(fields: Fields, keys: tuple[str, ...]) -> dict[str, str]:
     lower: dict[str, str] = {}
-    for key in keys:
-        if isinstance(key, str):
-            lower.setdefault(key.strip().lower(), key)
+    for given in keys:
+        lower.setdefault(given.strip().lower(), given)
     out: dict[str, str] = {}
     for target in DEFAULT_NAMES:
         for name in fields.candidates(target):
@@ -142,7 +143,9 @@ def build(
 
 
 def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(type(value), "a number")
+    return {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
 
 
 def _text(value: Any) -> str:
@@ -205,7 +208,7 @@ def _parse_date_text(text: str) -> datetime | None:
         pass
     if text.isdigit():
         return parse_date(int(text)) if len(text) in (10, 13) else None
-    import dateparser
+    import dateparser  # type: ignore[import-untyped]
 
     try:
         return dateparser.parse(

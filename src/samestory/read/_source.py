@@ -20,12 +20,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 import charset_normalizer
 
 from samestory.config import READ_MAX_RECORD_BYTES, READ_SNIFF_BYTES
 from samestory.errors import InputError
+from samestory.read._fields import DEFAULT_NAMES
 
 FORMATS = ("text", "json", "jsonl", "csv", "html", "warc")
 # Errors a (possibly compressed) stream raises while being read: truncated or corrupt data, I/O failures.
@@ -69,7 +70,7 @@ class Source:
     name: str
     head: bytes
     compression: str | None
-    _open_raw: Callable[[], BinaryIO] = field(repr=False)
+    _open_raw: Callable[[], io.BufferedIOBase] = field(repr=False)
     _closes: bool = field(default=True, repr=False)
 
     @property
@@ -81,7 +82,7 @@ class Source:
         return suffixes[-1] if suffixes else ""
 
     @contextmanager
-    def raw(self) -> Iterator[BinaryIO]:
+    def raw(self) -> Iterator[io.BufferedIOBase]:
         """The bytes as stored (still compressed)."""
         stream = self._open_raw()
         try:
@@ -91,17 +92,21 @@ class Source:
                 stream.close()
 
     @contextmanager
-    def open(self) -> Iterator[BinaryIO]:
+    def open(self) -> Iterator[io.BufferedIOBase]:
         """The decompressed bytes."""
         with self.raw() as raw:
-            if self.compression == "gzip":
-                yield gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[misc]
-            elif self.compression == "bz2":
-                yield bz2.BZ2File(raw)
-            elif self.compression == "xz":
-                yield lzma.LZMAFile(raw)
-            else:
+            if self.compression is None:
                 yield raw
+                return
+            stored = cast(IO[bytes], raw)
+            with (
+                gzip.GzipFile(fileobj=stored, mode="rb")
+                if self.compression == "gzip"
+                else bz2.BZ2File(stored)
+                if self.compression == "bz2"
+                else lzma.LZMAFile(stored)
+            ) as stream:
+                yield stream
 
     def read(self, cap: int) -> bytes:
         """The whole decompressed content; an InputError when it is larger than `cap` bytes."""
@@ -160,13 +165,14 @@ def _file(path: str) -> Source | InputError:
             start = stream.read(READ_SNIFF_BYTES)
     except OSError as exc:
         return InputError(path, f"cannot open: {exc.strerror or exc}")
+    # Opened again each time it is read (a Source closes what it opens).
     return _source(path, start, lambda: open(path, "rb"), closes=True)
 
 
 class _Prefixed(io.RawIOBase):
     """A stream that gives back `prefix` first, then the rest of `stream` (to sniff stdin without seeking)."""
 
-    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+    def __init__(self, prefix: bytes, stream: io.BufferedIOBase) -> None:
         self._prefix = memoryview(prefix)
         self._stream = stream
 
@@ -179,17 +185,19 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
             return n
-        data = self._stream.read(len(buffer))
+        data = self._stream.read1(len(buffer))  # what is there, not a full buffer: records flow as they come
         buffer[: len(data)] = data
         return len(data)
 
 
 def _stdin() -> Source | InputError:
     stream = sys.stdin.buffer
+    if not isinstance(stream, io.BufferedIOBase):
+        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
     start = stream.read(READ_SNIFF_BYTES)
     opened: list[bool] = []
 
-    def open_once() -> BinaryIO:
+    def open_once() -> io.BufferedIOBase:
         if opened:
             raise OSError("stdin can be read only once")
         opened.append(True)
@@ -198,7 +206,9 @@ def _stdin() -> Source | InputError:
     return _source("<stdin>", start, open_once, closes=False)
 
 
-def _source(name: str, start: bytes, opener: Callable[[], BinaryIO], *, closes: bool) -> Source | InputError:
+def _source(
+    name: str, start: bytes, opener: Callable[[], io.BufferedIOBase], *, closes: bool
+) -> Source | InputError:
     """A Source from the first stored bytes; an InputError when there is nothing to read."""
     compression = next((kind for magic, kind in _MAGIC.items() if start.startswith(magic)), None)
     head = start
@@ -286,8 +296,6 @@ def _json_kind(head: bytes) -> str:
 
 def _looks_like_csv(head: bytes) -> bool:
     """A header row naming a text column, e.g. `id,title,text`."""
-    from samestory.read._fields import DEFAULT_NAMES
-
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lower()
     delimiter = csv_delimiter(first)
     cells = {c.strip().strip('"') for c in first.split(delimiter)}
@@ -314,14 +322,16 @@ class Line:
     problem: str | None = None
 
 
-def lines(stream: BinaryIO, encoding: str, *, keep_ends: bool = False) -> Iterator[Line]:
+def lines(stream: io.BufferedIOBase, encoding: str, *, keep_ends: bool = False) -> Iterator[Line]:
     """The lines of a stream, decoded; a line longer than READ_MAX_RECORD_BYTES, or that does not decode,
     comes back with a `problem` instead of its text. A stream that fails (truncated gzip) ends with one."""
     cap = READ_MAX_RECORD_BYTES
     wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     # UTF-16/32 can't be split on b"\n": decode as a stream (undecodable bytes replaced).
-    reader: BinaryIO | io.TextIOWrapper = (
-        io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="") if wide else stream
+    reader: io.BufferedIOBase | io.TextIOWrapper = (
+        io.TextIOWrapper(cast(IO[bytes], stream), encoding=encoding, errors="replace", newline="")
+        if wide
+        else stream
     )
     number = 0
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from typing import Any
 
 from samestory.article import Article
 from samestory.config import READ_MAX_RECORD_BYTES
@@ -31,10 +32,14 @@ def read_csv(source: Source, fields: Fields, encoding: str) -> Iterator[Article 
         feed = good_lines()
         header_line = next(feed, "")
         if problems or not header_line.strip():
-            yield InputError(f"{source.name}:1", problems[0].problem if problems else "no header row")
+            yield InputError(f"{source.name}:1", (problems[0].problem or "") if problems else "no header row")
             return
         delimiter = "\t" if source.extension == ".tsv" else csv_delimiter(header_line)
-        header = next(csv.reader([header_line], delimiter=delimiter), [])
+        try:
+            header = next(csv.reader([header_line], delimiter=delimiter), [])
+        except csv.Error as exc:
+            yield InputError(f"{source.name}:1", f"malformed CSV header: {exc}")
+            return
         keys = tuple(_unique([h.strip().lstrip("\ufeff") for h in header]))
         if "text" not in fields.resolve(keys):
             tried = ", ".join(repr(n) for n in fields.candidates("text"))
@@ -46,12 +51,11 @@ def read_csv(source: Source, fields: Fields, encoding: str) -> Iterator[Article 
         rows = csv.reader(feed, delimiter=delimiter)
         start = 2
         while True:
+            error: InputError | None = None
             try:
                 row = next(rows, None)
             except csv.Error as exc:
                 row, error = [], InputError(f"{source.name}:{start}", f"malformed CSV: {exc}")
-            else:
-                error = None
             # Lines the csv module never saw are reported before the row they were in (or after).
             for line in problems:
                 yield InputError(f"{source.name}:{line.number}", line.problem or "")
@@ -61,7 +65,7 @@ def read_csv(source: Source, fields: Fields, encoding: str) -> Iterator[Article 
             elif row is None:
                 return
             elif any(cell.strip() for cell in row):
-                record = dict(zip(keys, row, strict=False))
+                record: dict[str, Any] = dict(zip(keys, row, strict=False))
                 if len(row) > len(keys):
                     record["extra"] = [cell for cell in row[len(keys) :] if cell.strip()]
                 yield fields.article(record, f"{source.name}:{start}")

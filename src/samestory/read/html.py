@@ -12,7 +12,7 @@ from typing import Any
 from samestory.article import Article
 from samestory.config import READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
 from samestory.errors import InputError
-from samestory.read._fields import Fields, build, domain, parse_date, parse_language
+from samestory.read._fields import build, domain, parse_date, parse_language
 from samestory.read._source import Source
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGN
 _META = ("author", "description", "sitename", "categories", "tags")
 
 
-def read_html(source: Source, fields: Fields) -> Iterator[Article | InputError]:
+def read_html(source: Source) -> Iterator[Article | InputError]:
     """The one article of an HTML file."""
     where = f"{source.name}:1"
     try:
@@ -44,12 +44,13 @@ def extract(
     `published` is used when the page has no date."""
     from htmldate import find_date
     from trafilatura import bare_extraction
+    from trafilatura.settings import Document
 
     try:
         # Precision over recall: boilerplate left in the text makes unrelated pages look alike. The date
         # comes from the page's metadata and markup only; a full-text search (htmldate's extensive search)
         # is the last resort, when there is no crawl date either, as it may take a copyright year for one.
-        document = bare_extraction(
+        extracted = bare_extraction(
             page,
             url=url,
             with_metadata=True,
@@ -57,23 +58,24 @@ def extract(
             favor_precision=True,
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
+        document = extracted if isinstance(extracted, Document) else None  # a dict only when as_dict=True
         date = parse_date(document.date) if document is not None else None
         if document is not None and date is None and published is None:
             date = parse_date(find_date(page, url=url, original_date=True, extensive_search=True))
     # trafilatura and htmldate parse untrusted markup with lxml; whatever fails there is a bad page.
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.debug("extraction failed at %s", where, exc_info=True)
         return InputError(where, f"could not parse the HTML ({type(exc).__name__}: {exc})")
     text = (document.text or "").strip() if document is not None else ""
     if document is None or len(text.split()) < READ_MIN_PAGE_WORDS:
-        found = f" (only {text[:60]!r})" if text else ""
-        return InputError(where, f"no main text found in the HTML page{found}")
+        only = f" (only {text[:60]!r})" if text else ""
+        return InputError(where, f"no main text found in the HTML page{only}")
     title = (document.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.casefold() and rest.strip():
         text = rest.strip()
-    url = url or document.url
     found = {name: getattr(document, name) for name in _META}
+    url = url or document.url
     lang = _LANG.search(page[:4096])
     return build(
         where,

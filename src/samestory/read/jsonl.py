@@ -11,7 +11,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 from samestory.article import Article
 from samestory.config import READ_MAX_RECORD_BYTES
@@ -42,7 +42,7 @@ def read_jsonl(source: Source, fields: Fields, encoding: str) -> Iterator[Articl
 def read_json(source: Source, fields: Fields, encoding: str) -> Iterator[Article | InputError]:
     """One article per object, whether the objects stand alone or in top-level arrays."""
     with source.open() as stream:
-        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace")
+        text = io.TextIOWrapper(cast(IO[bytes], stream), encoding=encoding, errors="replace")
         values = _Values(text)
         try:
             for line, value in values:
@@ -94,7 +94,9 @@ class _Values:
                     break
                 if char != ",":
                     found = "the end of the file" if char is None else repr(char)
-                    raise _Malformed(self.line, f"malformed JSON: expected ',' or ']' in the array, found {found}")
+                    raise _Malformed(
+                        self.line, f"malformed JSON: expected ',' or ']' in the array, found {found}"
+                    )
                 self._pos += 1
                 self._peek()
 

@@ -1,11 +1,11 @@
 """Plain text: one article a file, with an optional header and an optional title line.
 
-    date 2022-12-29            <- header: `key value` or `key: value` lines (date, title, url, lang,
-    url https://example.com/a     language, source, id), ended by a blank line
-                               
-    Putin and Xi to meet       <- else the first line is the title when it looks like one (short, one line,
-                                  no final period) and text follows; a title repeated as the first
-    The Kremlin announced...      paragraph is dropped
+date 2022-12-29            <- header: `key value` or `key: value` lines (date, title, url, lang,
+url https://example.com/a     language, source, id), ended by a blank line
+
+Putin and Xi to meet       <- else the first line is the title when it looks like one (short, one line,
+                              no final period) and text follows; a title repeated as the first
+The Kremlin announced...      paragraph is dropped
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from samestory.article import Article
 from samestory.config import READ_MAX_RECORD_BYTES, READ_TITLE_MAX_CHARS
 from samestory.errors import InputError
-from samestory.read._fields import Fields, build, parse_date, parse_language
+from samestory.read._fields import build, parse_date, parse_language
 from samestory.read._source import Source, guess_encoding
 
 _HEADER = re.compile(
@@ -28,7 +28,7 @@ _KEYS = {"date": "published", "lang": "language"}
 _NOT_TITLE_END = (".", ",", ";", ":")
 
 
-def read_text(source: Source, fields: Fields, encoding: str) -> Iterator[Article | InputError]:
+def read_text(source: Source, encoding: str) -> Iterator[Article | InputError]:
     """The one article of a plain-text file."""
     where = f"{source.name}:1"
     try:
@@ -94,11 +94,14 @@ def _header(lines: list[str], start: int) -> tuple[dict[str, Any], int]:
             value = parse_date(raw)
         elif key == "language":
             value = parse_language(raw)
-        elif key == "url" and not raw.lower().startswith(("http://", "https://")):
-            value = None
-        elif key == "title" and not _looks_like_title(raw):  # "Title of the week goes to ..." is text
-            value = None
-        elif key in ("id", "source") and (len(raw) > 100 or raw.endswith(_NOT_TITLE_END)):
+        elif (
+            key == "url"
+            and not raw.lower().startswith(("http://", "https://"))
+            or key == "title"
+            and not _looks_like_title(raw)
+            or key in ("id", "source")
+            and (len(raw) > 100 or raw.endswith(_NOT_TITLE_END))
+        ):
             value = None
         if value is None:
             return {}, start

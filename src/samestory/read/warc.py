@@ -6,22 +6,21 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from typing import BinaryIO
 
 from samestory.article import Article
 from samestory.config import READ_MAX_PAGE_BYTES
 from samestory.errors import InputError
-from samestory.read._fields import Fields, parse_date
+from samestory.read._fields import parse_date
 from samestory.read._source import STREAM_ERRORS, Source, describe
 from samestory.read.html import extract
 
 log = logging.getLogger(__name__)
 
 
-def read_warc(source: Source, fields: Fields) -> Iterator[Article | InputError]:
+def read_warc(source: Source) -> Iterator[Article | InputError]:
     """The HTML pages of an archive; `origin` is "path#N", N counting the archive's records from 1."""
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
+    from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
 
     number = 0
     # The decompressed stream, not warcio's own gzip reading: that one ends silently at a truncated member.
@@ -39,7 +38,9 @@ def read_warc(source: Source, fields: Fields) -> Iterator[Article | InputError]:
                     continue
                 payload = record.content_stream().read(READ_MAX_PAGE_BYTES + 1)
                 if len(payload) > READ_MAX_PAGE_BYTES:
-                    yield InputError(where, f"HTML payload larger than {READ_MAX_PAGE_BYTES >> 20} MB; not read")
+                    yield InputError(
+                        where, f"HTML payload larger than {READ_MAX_PAGE_BYTES >> 20} MB; not read"
+                    )
                     continue
                 headers = record.rec_headers
                 yield extract(
@@ -56,9 +57,11 @@ def read_warc(source: Source, fields: Fields) -> Iterator[Article | InputError]:
         except STREAM_ERRORS as exc:
             yield InputError(f"{source.name}#{number + 1}", describe(exc))
         # warcio fails in its own ways on damaged records (an AttributeError on a cut header, for one).
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.debug("warcio failed at %s#%d", source.name, number + 1, exc_info=True)
-            yield InputError(f"{source.name}#{number + 1}", f"damaged WARC record ({type(exc).__name__}: {exc})")
+            yield InputError(
+                f"{source.name}#{number + 1}", f"damaged WARC record ({type(exc).__name__}: {exc})"
+            )
 
 
 class _Truncated(Exception):
@@ -68,7 +71,7 @@ class _Truncated(Exception):
 class _Truncation(io.RawIOBase):
     """A stream that raises _Truncated where the one it wraps raises EOFError."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: io.BufferedIOBase) -> None:
         self._stream = stream
 
     def readable(self) -> bool:
