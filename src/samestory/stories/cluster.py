@@ -173,6 +173,11 @@ class Clusterer:
         seq = self.store.seqs_of([article_id]).get(article_id)
         return None if seq is None else self._article(seq)
 
+    def vector_of(self, article_id: str) -> np.ndarray:
+        """The title+lead vector of a stored article."""
+        seq = self.store.seqs_of([article_id])[article_id]
+        return self.vectors.vectors([seq])[0]
+
     def _remember(self, seq: int, article: Article) -> None:
         self._cache[seq] = article
         if len(self._cache) > config.STORY_ARTICLE_CACHE:

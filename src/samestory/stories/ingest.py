@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 
+import numpy as np
+
 from samestory import config
 from samestory.article import Article
-from samestory.index.vectors import embed_leads
+from samestory.embed import DIM
+from samestory.index.vectors import embed_leads, lead_text
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
 
@@ -92,6 +95,30 @@ def _fill_entities(batch: list[Article], near: dict[str, list[str]], cluster: Cl
     return copied
 
 
+def _lead_vectors(batch: list[Article], near: dict[str, list[str]], cluster: Clusterer) -> np.ndarray:
+    """Title+lead vectors of a batch: a near-duplicate with the same title+lead as an earlier article takes its
+    vector (syndicated copies), the others are embedded."""
+    out = np.zeros((len(batch), DIM), np.float32)
+    position = {a.id: i for i, a in enumerate(batch)}
+    todo: list[int] = []
+    for i, article in enumerate(batch):
+        lead = lead_text(article)
+        for other_id in near.get(article.id, []):
+            j = position.get(other_id)
+            if j is not None and j < i and j not in todo and lead_text(batch[j]) == lead:
+                out[i] = out[j]
+                break
+            other = cluster.article_by_id(other_id) if j is None else None
+            if other is not None and lead_text(other) == lead:
+                out[i] = cluster.vector_of(other_id)
+                break
+        else:
+            todo.append(i)
+    if todo:
+        out[todo] = embed_leads([batch[i] for i in todo])
+    return out
+
+
 def ingest(
     articles: Iterable[Article],
     store: SQLiteStore | str | Path,
@@ -133,8 +160,8 @@ def ingest(
                 unique.setdefault(article.id, article)
             stats.skipped += len(processed) - len(unique)  # the same article twice in one batch
             processed = list(unique.values())
-            vectors = embed_leads(processed) if processed else None
             near = cluster.near_duplicates(processed)
+            vectors = _lead_vectors(processed, near, cluster)
             if fill_entities:
                 stats.entities_reused += _fill_entities(processed, near, cluster)
             for i, article in enumerate(processed):
