@@ -1,0 +1,384 @@
+"""The clean stage: remove news boilerplate (related links, bios, comment forms, ads, repeats), recording each removal.
+
+Every rule is anchored: a whole line that is known boilerplate, a known marker at a line start or right after a
+sentence end, or a paragraph repeated verbatim. A sentence of the story is never matched by a rule on its own.
+Rules cover en, fr, de, es, pt and it; `Article.removed` names the rule behind each removed piece.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from samestory import config
+from samestory.article import Article, Removal
+from samestory.text import normalize
+
+log = logging.getLogger(__name__)
+
+_BULLET = re.compile(r"^[\s•·▪►▶➤→»›>*+|\-–—]+")
+_LINE = re.compile(r"[^\n]*\n?")
+
+# Related-link markers. Strong markers need no colon and may be glued to the link title ("read alsoOil: ...").
+_STRONG = (
+    r"also read|read also|see also|read more|more on this(?: story| topic)?|related (?:articles|stories|coverage|content|news|reading)"
+    r"|[àa] lire aussi|[àa] lire également|lire aussi|lire également|voir aussi|[àa] voir aussi|sur le même sujet"
+    r"|lesen sie auch|lesen sie außerdem|mehr zum thema|siehe auch|auch interessant"
+    r"|lee también|lea también|te puede interesar|le puede interesar|ver también|véase también"
+    r"|leia também|leia mais|veja também|veja mais"
+    r"|leggi anche|vedi anche|potrebbe interessarti"
+)
+# Weak markers are related links only when a colon follows ("Related: ...").
+_WEAK = (
+    r"related|more|read|see|also|[àa] lire|lire|mehr|lesen|lee|lea|más información|te recomendamos|leia|veja|saiba mais"
+    r"|leggi|approfondisci"
+)
+_RELATED_AT_START = re.compile(rf"^(?:(?:{_STRONG})\b|(?:{_STRONG})(?=[A-ZÀ-Ý])|(?:{_WEAK})\s*[:：])", re.I)
+# In the middle of a line, a marker counts only right after a sentence end or a wide gap.
+_RELATED_INLINE = re.compile(
+    rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|(?:related|more)\s*[:：])", re.I
+)
+_MARKER_TAIL = re.compile(r"[\s:：\-–—|»]*")
+
+_RECOMMENDED = re.compile(
+    r"^(?:you may also like|you might also like|recommended(?: for you| stories| articles| reading)?|most read|most popular"
+    r"|trending(?: now)?|popular (?:now|stories)|more stories|latest news|vous aimerez aussi|vous pourriez aussi aimer"
+    r"|les plus lus|les plus lues|le plus lu|das könnte sie auch interessieren|meistgelesen|meistgelesene artikel"
+    r"|beliebte artikel|empfohlen|(?:también )?te puede gustar|lo más leído|más leídas|más leídos|recomendados?"
+    r"|pode também gostar|você também pode gostar|também pode gostar|mais lidas|mais lidos|ti potrebbe interessare"
+    r"|i più letti|più letti|potrebbe piacerti anche)\s*[:：]?$",
+    re.I,
+)
+_ADS = (
+    r"advertisements?|advertising|sponsored(?: content)?|publicité|publicite|annonce|anzeige|werbung|publicidad"
+    r"|publicidade|pubblicità"
+)
+_AD_LINE = re.compile(
+    rf"^(?:{_ADS}|story continues below(?: advertisement)?|article continues below(?: advertisement)?"
+    r"|la suite après (?:cette )?(?:la )?publicité|weiterlesen nach der anzeige|continúa leyendo|continue reading below)"
+    r"\s*[:.]?$",
+    re.I,
+)
+# An ad label between sentences: "pandemic. Advertisement Advertisement But ..." or "- Publicidad -".
+_AD_INLINE = re.compile(
+    rf"(?:(?:(?<=^)|(?<=[.!?…\"”»)]\s)|(?<=\s\s))(?:{_ADS.replace('advertisements?', 'Advertisements?')})"
+    rf"(?:\s+(?:{_ADS}))*(?=\s+[\"“«„]?[A-ZÀ-Ý]|\s*$)|(?<=\s)[-–—]\s*(?:{_ADS})\s*[-–—](?=\s))"
+)
+_COMMENT_HEAD = re.compile(
+    r"^(?:leave a (?:reply|comment)|post a comment|add a comment|cancel reply|\d* ?comments?|laisser un commentaire"
+    r"|laisser une réponse|commentaires?|schreibe(?:n sie)? einen kommentar|hinterlasse einen kommentar"
+    r"|kommentare?|deja (?:una respuesta|un comentario)|comentarios?|deixe (?:uma resposta|um comentário|o seu comentário)"
+    r"|comentários?|lascia un commento|lascia una risposta|commenti)\s*[:]?$",
+    re.I,
+)
+_COMMENT_PREFIX = re.compile(
+    r"^(?:your email address will not be published|required fields are marked|save my name, email"
+    r"|votre adresse (?:e-?mail|de messagerie) ne sera pas publiée|les champs obligatoires sont indiqués"
+    r"|(?:deine|ihre) e-mail-adresse wird nicht veröffentlicht|erforderliche felder sind"
+    r"|tu (?:dirección de )?correo electrónico no será publicad[oa]|los campos obligatorios están marcados"
+    r"|o seu endereço de e-?mail não será publicado|campos obrigatórios são marcados"
+    r"|il tuo indirizzo (?:e-?mail )?non sarà pubblicato|i campi obbligatori sono contrassegnati)",
+    re.I,
+)
+# Form fields, removed only after a comment heading ("Name *", "Website", "Post Comment").
+_COMMENT_FIELD = re.compile(
+    r"^(?:name|email|e-mail|website|comment|post comment|submit|nom|site web|commentaire|laisser un commentaire"
+    r"|kommentar|webseite|kommentar abschicken|nombre|correo electrónico|web|publicar comentario|nome|site"
+    r"|comentário|publicar comentário|sito web|commento|invia commento)\s*\*?$",
+    re.I,
+)
+_AUTHOR_HEAD = re.compile(
+    r"^(?:about the author|about the writer|[àa] propos de l['’]auteur|über den autor|über die autorin|zum autor|zur autorin"
+    r"|sobre el autor|sobre la autora|acerca del autor|sobre o autor|sobre a autora|sull['’]autore)\b\s*[:：\-–]?.{0,80}$",
+    re.I,
+)
+_SHARE_HEAD = re.compile(
+    r"^(?:(?:read or )?share(?: this(?: article| story| post| page)?| on| via| the article)?|partager|partagez"
+    r"|teilen|artikel teilen|diesen artikel teilen|compartir|comparte|compartilhe|compartilhar|partilhar|partilhe"
+    r"|condividi)\b",
+    re.I,
+)
+_SOCIAL = re.compile(
+    r"(?:facebook|twitter|x|linkedin|whatsapp|e-?mail|mail|print|pinterest|telegram|reddit|messenger|copy|link|like"
+    r"|this|loading|more|tumblr|pocket|imprimer|drucken|imprimir|stampa|sur|on|via|auf|en|em|su|cet|article|artikel"
+    r"|diesen|esta|noticia|notícia|story|\W+)",
+    re.I,
+)
+_FOLLOW = re.compile(
+    r"^(?:follow us|follow (?:\w+ )?on (?:twitter|facebook|instagram|x|linkedin|tiktok|youtube)|suivez-nous"
+    r"|suivez \w+ sur|folgen sie uns|folge uns|themen folgen|síguenos|siga-nos|segue-nos|seguici)\b",
+    re.I,
+)
+_SUBSCRIBE = re.compile(
+    r"^(?:subscribe|sign up|abonnez-vous|inscrivez-vous|newsletter abonnieren|jetzt abonnieren|melden sie sich"
+    r"|suscríbete|suscribite|assine|inscreva-se|iscriviti)\b(?=.*(?:newsletter|subscri|abonn|suscr|assin|inscri|iscri"
+    r"|e-?mail|alert))",
+    re.I,
+)
+_COOKIE = re.compile(
+    r"^(?:we use cookies|this (?:web)?site uses cookies|by (?:continuing|using) (?:to use )?(?:this|our) (?:site|website)"
+    r"|nous utilisons des cookies|ce site utilise des cookies|en poursuivant votre navigation|wir verwenden cookies"
+    r"|diese (?:web)?seite verwendet cookies|utilizamos cookies|usamos cookies|este (?:sitio|site) (?:web )?(?:usa|utiliza) cookies"
+    r"|questo sito utilizza (?:i )?cookie|accept(?: all)? cookies|cookie (?:settings|policy|preferences)"
+    r"|tout accepter|alle akzeptieren|aceptar todas|aceitar todos|accetta tutti)",
+    re.I,
+)
+_COPYRIGHT_LINE = re.compile(
+    r"^(?:©|\(c\)\s|copyright\b|all rights reserved|tous droits réservés|alle rechte vorbehalten"
+    r"|todos los derechos reservados|todos os direitos reservados|tutti i diritti riservati)",
+    re.I,
+)
+# A credit or copyright at the end of a line: "Rubriklistenbild: © picture alliance / dpa".
+_COPYRIGHT_TAIL = re.compile(
+    r"(?<![(\w])(?:(?:rubriklistenbild|bild|foto|photo|image|credit|quelle)\s*:\s*)?(?:copyright\s*)?©[^\n]*$", re.I
+)
+_RIGHTS = re.compile(r"rights reserved|droits réservés|rechte vorbehalten|derechos reservados|direitos reservados|diritti riservati", re.I)
+_SHARE_TAIL = re.compile(r"(?<=\s)(?:read or )?share this(?: story| article)?\s*:[^\n]{0,200}$", re.I)
+_WIDGET = re.compile(
+    r"sign up to free (?:daily )?email alerts from \S+(?: - daily)?(?: subscribe)?|thank you for subscribing"
+    r"|see our privacy notice|invalid email|could not subscribe, try again later",
+    re.I,
+)
+_HEADER = re.compile(
+    r"^(?:date|published|updated|posted|last updated|publié(?: le)?|mis à jour(?: le)?|veröffentlicht(?: am)?"
+    r"|aktualisiert(?: am)?|stand|publicado(?: el| em)?|actualizado|atualizado(?: em)?|pubblicato(?: il)?|aggiornato)"
+    r"\s*[:：]?\s*(?=[^\n]*\d)[\w ,./:+\-]{4,40}$",
+    re.I,
+)
+
+# Words after which a sentence can't end, so a capitalised word after them doesn't start a new sentence.
+_FUNCTION_WORDS = frozenset(
+    """the a an of to in on at for with and or but from by as is are was were be has have had that this its their his
+    her our your into over under about after before between than then not no le la les un une des de du et ou à au aux
+    en pour par sur avec dans que qui son sa ses est sont der die das den dem des ein eine einen einem und oder zu im
+    am an auf für mit von vom bei aus nach ist sind hat haben el los las unos unas del y o al por para con su sus es
+    son ha os as um uma do da dos das em no na nos nas seu sua são il lo gli di della che è""".split()
+)
+# Capitalised words that often start a sentence, even when the next word is capitalised too ("The Kremlin ...").
+_STARTERS = frozenset(
+    """The A An In On At But This That These It He She They We According Le La Les Un Une Des Dans Selon Il Elle Ils
+    Der Die Das Ein Eine Im Am Nach El Los Las Según En Os As Segundo Na No Gli Lo Secondo""".split()
+)
+_TOKEN = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?…][\"”’»)]?(?=\s+[\"“«„‘]?[A-ZÀ-Ý])")
+_CAPITAL = re.compile(r"^[\"“«„‘]?[A-ZÀ-Ý]")
+
+
+@dataclass(slots=True)
+class _Span:
+    start: int
+    end: int
+    rule: str
+
+
+def clean(article: Article) -> Article:
+    """Remove boilerplate from `article.text`; set raw_text, text and removed, and return the article.
+
+    Cleaning is computed from `raw_text` when it is already set, so cleaning twice changes nothing.
+    """
+    raw = article.raw_text if article.raw_text is not None else article.text
+    spans = _find(raw, article.title)
+    article.raw_text = raw
+    article.text, article.removed = _apply(raw, spans)
+    if article.removed:
+        log.debug("%s: removed %d pieces", article.id, len(article.removed))
+    return article
+
+
+def _find(text: str, title: str) -> list[_Span]:
+    lines = [(m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()]
+    spans: list[_Span] = []
+    title_key = normalize(title) if title else ""
+    leading = True
+    comment_seen = False
+    author_lines: list[int] = []
+    for index, (start, end) in enumerate(lines):
+        content = text[start:end]
+        stripped = content.strip()
+        if not stripped:
+            continue
+        lead, tail = _trim(text, start, end)
+        if leading and title_key and normalize(stripped) == title_key:
+            spans.append(_Span(lead, tail, "repeated_title"))
+            continue
+        if _HEADER.match(stripped):
+            spans.append(_Span(lead, tail, "header"))
+            continue
+        leading = False
+        core = _BULLET.sub("", stripped)
+        rule = _line_rule(core, len(stripped), comment_seen)
+        if rule == "comment_form":
+            comment_seen = True
+        if rule == "author_bio":
+            author_lines.append(index)
+        if rule:
+            spans.append(_Span(lead, tail, rule))
+            continue
+        spans.extend(_inline(text, lead, tail))
+    spans.extend(_bios(text, lines, author_lines, spans))
+    spans.extend(_repeats(text, lines, spans))
+    return spans
+
+
+def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
+    """The rule that removes this whole line, if any."""
+    if not core:
+        return None
+    if length <= config.CLEAN_MAX_LINK_LINE and _RELATED_AT_START.match(core):
+        return "related_link"
+    if _RECOMMENDED.match(core):
+        return "recommended"
+    if _AD_LINE.match(core):
+        return "advertisement"
+    if _COMMENT_HEAD.match(core) or (length <= config.CLEAN_MAX_LINE and _COMMENT_PREFIX.match(core)):
+        return "comment_form"
+    if comment_seen and _COMMENT_FIELD.match(core):
+        return "comment_form"
+    if _AUTHOR_HEAD.match(core):
+        return "author_bio"
+    if length <= config.CLEAN_MAX_SHORT_LINE:
+        head = _SHARE_HEAD.match(core)
+        if head and _SOCIAL.fullmatch(core[head.end():].replace(" ", "") or " ") is not None:
+            return "share"
+        if head and not core[head.end():].strip(" :"):
+            return "share"
+    if length <= config.CLEAN_MAX_LINE and (_FOLLOW.match(core) or _SUBSCRIBE.match(core)):
+        return "share"
+    if length <= config.CLEAN_MAX_LINE * 2 and _COOKIE.match(core):
+        return "cookie"
+    if length <= config.CLEAN_MAX_LINE and _COPYRIGHT_LINE.match(core):
+        return "copyright"
+    return None
+
+
+def _inline(text: str, start: int, end: int) -> list[_Span]:
+    """Boilerplate inside a line that is otherwise kept: glued related links, ad labels, trailing credits."""
+    line = text[start:end]
+    found: list[_Span] = []
+    core_at = len(line) - len(_BULLET.sub("", line))
+    at_start = _RELATED_AT_START.match(line, core_at) if core_at < len(line) else None
+    markers = [at_start] if at_start else []
+    markers += [m for m in _RELATED_INLINE.finditer(line) if not at_start or m.start() >= at_start.end()]
+    for marker in markers:
+        title_at = _MARKER_TAIL.match(line, marker.end()).end()
+        title_end = _link_title_end(line, title_at)
+        if title_end is None:
+            continue
+        found.append(_Span(start + marker.start(), start + title_end, "related_link"))
+    for match in _AD_INLINE.finditer(line):
+        found.append(_Span(start + match.start(), start + match.end(), "advertisement"))
+    for match in _WIDGET.finditer(line):
+        found.append(_Span(start + match.start(), start + match.end(), "share"))
+    match = _SHARE_TAIL.search(line)
+    if match:
+        found.append(_Span(start + match.start(), end, "share"))
+    match = _COPYRIGHT_TAIL.search(line)
+    if match and (len(match.group()) <= config.CLEAN_MAX_CREDIT or _RIGHTS.search(match.group())):
+        if len(match.group()) <= config.CLEAN_MAX_LINE:
+            found.append(_Span(start + match.start(), end, "copyright"))
+    return found
+
+
+def _link_title_end(line: str, at: int) -> int | None:
+    """Where a related-link title that starts at `at` ends: the line end when it is short, else the first
+    sentence end or the first capitalised word that starts a sentence right after a word with no punctuation.
+    None when no end is found within `CLEAN_MAX_LINK_TITLE` characters (the title is then kept)."""
+    rest = line[at:]
+    if len(rest.rstrip()) <= config.CLEAN_MAX_LINK_TITLE:
+        return len(line.rstrip())
+    window = rest[: config.CLEAN_MAX_LINK_TITLE]
+    tokens = list(_TOKEN.finditer(window))
+    stop = _SENTENCE_END.search(window)
+    for i in range(config.CLEAN_MIN_LINK_WORDS, len(tokens) - 1):
+        if stop and tokens[i].start() > stop.end():
+            break
+        prev, word, after = tokens[i - 1].group(), tokens[i].group(), tokens[i + 1].group()
+        if not prev[-1].isalnum() or prev.lower() in _FUNCTION_WORDS or not _CAPITAL.match(word):
+            continue
+        if word.lstrip("\"“«„‘") in _STARTERS or after[0].islower():
+            return at + tokens[i - 1].end()
+    return at + stop.end() if stop else None
+
+
+def _bios(text: str, lines: list[tuple[int, int]], heads: list[int], spans: list[_Span]) -> list[_Span]:
+    """The bio paragraph after an "About the Author" line: short, and quoted or followed only by boilerplate."""
+    found: list[_Span] = []
+    for head in heads:
+        block = [_trim(text, a, b) for a, b in lines[head + 1 :] if text[a:b].strip()]
+        if not block:
+            continue
+        start, end = block[0]
+        bio = text[start:end]
+        later = block[1:]
+        only_boilerplate = all(any(s.start <= a and b <= s.end for s in spans) for a, b in later)
+        if len(bio) <= config.CLEAN_MAX_BIO and (bio[0] in "\"“«„'‘" or only_boilerplate):
+            found.append(_Span(start, end, "author_bio"))
+    return found
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """The range without its surrounding whitespace."""
+    piece = text[start:end]
+    lead = start + len(piece) - len(piece.lstrip())
+    return lead, lead + len(piece.strip())
+
+
+def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> list[_Span]:
+    """Lines repeated verbatim (the later copy goes) or contained in a longer line (the shorter one goes)."""
+    keys: list[tuple[int, int, str]] = []
+    for start, end in lines:
+        key = normalize(_kept(text, start, end, spans))
+        if key:
+            keys.append((*_trim(text, start, end), key))
+    found: list[_Span] = []
+    seen: set[str] = set()
+    for i, (start, end, key) in enumerate(keys):
+        if len(key.split()) < config.CLEAN_MIN_REPEAT_WORDS:
+            continue
+        padded = f" {key} "
+        if key in seen or any(
+            j != i and len(other) > len(key) and padded in f" {other} " for j, (_, _, other) in enumerate(keys)
+        ):
+            found.append(_Span(start, end, "repeated_paragraph"))
+        seen.add(key)
+    return found
+
+
+def _kept(text: str, start: int, end: int, spans: list[_Span]) -> str:
+    """The part of text[start:end] outside the spans."""
+    pieces, at = [], start
+    for span in sorted(s for s in ((max(s.start, start), min(s.end, end)) for s in spans) if s[0] < s[1]):
+        if span[0] > at:
+            pieces.append(text[at : span[0]])
+        at = max(at, span[1])
+    pieces.append(text[at:end])
+    return " ".join(pieces)
+
+
+def _apply(raw: str, spans: list[_Span]) -> tuple[str, list[Removal]]:
+    """The text without the spans (overlapping spans merged; the wider one names the rule), and the removals."""
+    merged: list[_Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start < merged[-1].end:
+            if span.end > merged[-1].end:
+                merged[-1].end = span.end
+            continue
+        merged.append(_Span(span.start, span.end, span.rule))
+    removed: list[Removal] = []
+    out, at = [], 0
+    for span in merged:
+        piece = raw[span.start : span.end].strip()
+        if not piece:
+            continue
+        left = raw[at : span.start]
+        out.append(left.rstrip(" \t") + (" " if left.strip(" \t") and not left.endswith("\n") else ""))
+        removed.append(Removal(piece, span.rule))
+        at = span.end
+        while at < len(raw) and raw[at] in " \t":
+            at += 1
+    out.append(raw[at:])
+    text = "".join(out)
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+\n", "\n\n", text))
+    return text.strip(), removed
