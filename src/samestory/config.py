@@ -143,3 +143,22 @@ API_MAX_PAGE_SIZE = 200
 # Traced stories kept in memory (tracing a story of 5 articles runs ~16 compare() calls, ~1 s on this machine);
 # an entry is dropped as soon as its story gets a new article.
 API_TRACE_CACHE = 64
+
+# --- clean (samestory.clean) ------------------------------------------------------------------------------
+# Line lengths below which an anchored boilerplate phrase is taken to be the whole line. Checked by reading the
+# removals on the 1,978 texts of the SemEval-2022 Task 8 pairs and on the two seeds (tests/test_clean.py):
+# a related-link line ("Also read: <title>") is at most ~200 characters, share/follow lines ~100.
+CLEAN_MAX_LINK_LINE = 250
+CLEAN_MAX_LINE = 300
+CLEAN_MAX_SHORT_LINE = 120
+# A related-link title glued to the next sentence ("read alsoOil: ... China Russia is ...") is looked for in the
+# next 200 characters and is at least 3 words long (seed 001: 11 words, 68 characters).
+CLEAN_MAX_LINK_TITLE = 200
+CLEAN_MIN_LINK_WORDS = 3
+# A credit at the end of a line ("Rubriklistenbild: © picture alliance / dpa") is at most this long, unless it
+# says "all rights reserved".
+CLEAN_MAX_CREDIT = 100
+# An author bio after "About the Author" is one short paragraph (the seed's fake bio: 130 characters).
+CLEAN_MAX_BIO = 400
+# A repeated line counts as a repeated paragraph from this many words (shorter repeats may be legitimate).
+CLEAN_MIN_REPEAT_WORDS = 8
