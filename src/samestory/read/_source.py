@@ -61,6 +61,10 @@ _HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|article|div|p|meta|
 _CSV_DELIMITERS = ",;\t|"
 _DRAIN_BYTES = 2**20
 _WESTERN = ("cp1252", "latin_1", "iso8859_15")
+# Bytes that text does not hold (controls other than tab, line breaks, form feed and escape). git calls a file
+# binary at its first NUL; here one stray NUL is a damaged line of a text file and binary means more than 5%.
+_CONTROL = bytes([*range(9), *range(14, 27), *range(28, 32)])
+_BINARY_SHARE = 0.05
 
 
 @dataclass(slots=True)
@@ -242,7 +246,7 @@ def detect_encoding(head: bytes) -> str | None:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return encoding
-    if b"\x00" in head:
+    if len(head) - len(head.translate(None, _CONTROL)) > _BINARY_SHARE * len(head):
         return None
     try:
         head.decode("utf-8")

@@ -3,9 +3,9 @@
 date 2022-12-29            <- header: `key value` or `key: value` lines (date, title, url, lang,
 url https://example.com/a     language, source, id), ended by a blank line
 
-Putin and Xi to meet       <- else the first line is the title when it looks like one (short, one line,
-                              no final period) and text follows; a title repeated as the first
-The Kremlin announced...      paragraph is dropped
+Putin and Xi to meet       <- when the header has no title, the next line is the title if it looks like
+                              one (short, no final period) and text follows; the title repeated as
+The Kremlin announced...      the first paragraph is dropped
 """
 
 from __future__ import annotations
