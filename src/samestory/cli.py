@@ -305,6 +305,38 @@ def _run_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- serve ------------------------------------------------------------------------------------------------
+
+
+def _args_serve(parser: argparse.ArgumentParser) -> None:
+    from samestory.config import API_MAX_BODY_BYTES
+
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--token", default=None, help="the token writes need (Authorization: Bearer TOKEN); "
+                        "default: $SAMESTORY_TOKEN; with neither, the server is read-only")
+    parser.add_argument("--max-body", type=int, default=API_MAX_BODY_BYTES,
+                        help=f"largest request body in bytes (default {API_MAX_BODY_BYTES:,})")
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from samestory.api import create_app
+
+    token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    app = create_app(args.db, token=token, max_body=args.max_body)
+    log.info(
+        "serving %s on http://%s:%d/web (API docs: /docs), %s",
+        args.db, args.host, args.port, "writes need the token" if token else "read-only (no token given)",
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "read": ("print one JSON line per article, cleaned and understood", _args_read, _run_read),
     "compare": ("compare two articles: relation, scores, aligned passages", _args_compare, _run_compare),
@@ -313,6 +345,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "story": ("show one story: its likely original and what each copy took and added", _args_story, _run_story),
     "eval": ("score samestory on labelled data (stories: clustering)", _args_eval, _run_eval),
     "dedup": ("print groups of near-duplicate articles (copies, lightly edited)", _args_dedup, _run_dedup),
+    "serve": ("serve the HTTP API and the web page over a store", _args_serve, _run_serve),
 }
 
 
