@@ -1,0 +1,537 @@
+"""Evaluation on labelled data: `samestory eval semeval PAIRS.jsonl`.
+
+Pairs files have one JSON object a line with `text1`, `text2` and optionally `pair_id`, `lang1`, `lang2`,
+`title1`, `title2`; labelled files add the SemEval-2022 Task 8 scores (`Geography` .. `Overall`, 1 = very
+similar .. 4 = very dissimilar). The figures are Pearson correlations with a bootstrap 95% interval, for each
+dimension, each language pair and overall, for the pair model and two plain baselines (TF-IDF cosine of the
+words; cosine of the mean sentence vectors). With `cv` folds, models are trained afresh on each training
+fold and the figures are out-of-fold: folds are grouped so that no article is in both training and test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from samestory import config
+from samestory.article import Article, make_id
+from samestory.compare.model import DIMENSIONS
+from samestory.errors import InputError
+
+log = logging.getLogger(__name__)
+
+LABELS = {d: d.capitalize() for d in DIMENSIONS}  # our key -> the key in the SemEval files
+
+
+@dataclass(slots=True)
+class PairRecord:
+    """One line of a pairs file: the two articles (not yet processed) and the gold scores when labelled."""
+
+    pair_id: str
+    a: Article
+    b: Article
+    gold: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> str:
+        la, lb = self.a.language or "?", self.b.language or "?"
+        return la if la == lb else f"{la}-{lb}"
+
+
+def read_pairs(path: str | Path) -> list[PairRecord]:
+    """Read a pairs file (JSON lines); a bad line raises InputError naming the file and line."""
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(where, f"not JSON: {exc.msg}") from None
+            if not isinstance(row, dict) or not isinstance(row.get("text1"), str) or not isinstance(row.get("text2"), str):
+                raise InputError(where, "a pair needs string fields text1 and text2")
+            pair_id = str(row.get("pair_id") or number)
+            ids = pair_id.split("_") if pair_id.count("_") == 1 else []
+            articles = []
+            for side in ("1", "2"):
+                text = row[f"text{side}"]
+                article_id = ids[int(side) - 1] if ids else make_id(text)
+                articles.append(
+                    Article(
+                        id=article_id,
+                        text=text,
+                        title=str(row.get(f"title{side}") or ""),
+                        language=row.get(f"lang{side}") or None,
+                        origin=where,
+                    )
+                )
+            gold = {}
+            for key, label in LABELS.items():
+                value = row.get(label, row.get(key))
+                if value is not None:
+                    try:
+                        gold[key] = float(value)
+                    except (TypeError, ValueError):
+                        raise InputError(where, f"{label} is not a number: {value!r}") from None
+            out.append(PairRecord(pair_id, articles[0], articles[1], gold))
+    return out
+
+
+def _processor() -> Callable[[Article], Article]:
+    """samestory.pipeline.process, or the identity while the clean/understand stages are not installed."""
+    try:
+        from samestory.pipeline import process
+    except ImportError as exc:
+        log.warning("articles are not processed (%s): entity and date features are empty", exc)
+        return lambda article: article
+    return process
+
+
+def process_pairs(records: Sequence[PairRecord]) -> list[tuple[Article, Article]]:
+    """Clean and understand both articles of each pair (each article once, even when in many pairs)."""
+    process = _processor()
+    done: dict[int, Article] = {}
+    out = []
+    for record in records:
+        pair = []
+        for article in (record.a, record.b):
+            if id(article) not in done:
+                done[id(article)] = process(article)
+            pair.append(done[id(article)])
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _code_fingerprint() -> str:
+    """A hash of the code the features depend on, so a cache never outlives a change to it."""
+    import samestory
+
+    root = Path(samestory.__file__).parent
+    digest = hashlib.sha1()
+    for pattern in ("compare/features.py", "compare/passages.py", "text.py", "embed.py", "clean*.py",
+                    "clean/*.py", "understand/*.py", "understand.py", "pipeline.py"):
+        for source in sorted(root.glob(pattern)):
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cache_dir() -> Path:
+    """Where feature tables are cached: $SAMESTORY_CACHE, else ~/.cache/samestory."""
+    return Path(os.environ.get("SAMESTORY_CACHE") or Path.home() / ".cache" / "samestory")
+
+
+def features_table(records: Sequence[PairRecord], *, cache: bool = True, batch: int = 64) -> list[dict[str, float]]:
+    """The features of every pair, cached on disk keyed by the texts, the features version and the code."""
+    from samestory.compare.features import FEATURES_VERSION, pair_features_batch
+
+    digest = hashlib.sha1(f"v{FEATURES_VERSION}:{_code_fingerprint()}".encode())
+    for r in records:
+        for a in (r.a, r.b):
+            digest.update(f"\x1e{a.id}\x1f{a.language}\x1f{a.title}\x1f{a.text}".encode())
+    path = cache_dir() / f"features-v{FEATURES_VERSION}-{digest.hexdigest()[:16]}.json"
+    if cache and path.exists():
+        log.info("features from the cache %s", path)
+        return [{k: (math.nan if v is None else v) for k, v in row.items()} for row in json.loads(path.read_text())]
+    pairs = process_pairs(records)
+    rows: list[dict[str, float]] = []
+    for start in range(0, len(pairs), batch):
+        rows.extend(pair_features_batch(pairs[start : start + batch]))
+        log.debug("features: %d/%d pairs", len(rows), len(pairs))
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        clean = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(clean))
+        tmp.replace(path)
+    return rows
+
+
+# --- grouped folds -------------------------------------------------------------------------------------------
+
+
+def groups(records: Sequence[PairRecord]) -> list[int]:
+    """The connected component of each pair, joining pairs that share an article (union-find on ids)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in records:
+        ra, rb = find(r.a.id), find(r.b.id)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots: dict[str, int] = {}
+    return [roots.setdefault(find(r.a.id), len(roots)) for r in records]
+
+
+def grouped_folds(records: Sequence[PairRecord], k: int, seed: int = config.SCORE_SEED) -> list[int]:
+    """A fold number for each pair: whole groups, shuffled with `seed`, largest first into the smallest fold."""
+    group_of = groups(records)
+    sizes: dict[int, int] = defaultdict(int)
+    for g in group_of:
+        sizes[g] += 1
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    ranked = sorted(range(len(sizes)), key=lambda g: (-sizes[g], int(order[g])))
+    fold_of_group, load = {}, [0] * k
+    for g in ranked:
+        target = min(range(k), key=lambda f: (load[f], f))
+        fold_of_group[g] = target
+        load[target] += sizes[g]
+    return [fold_of_group[g] for g in group_of]
+
+
+# --- figures -------------------------------------------------------------------------------------------------
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    """The Pearson correlation; NaN when either side is constant or there are fewer than 3 values."""
+    xa, ya = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(xa) < 3 or xa.std() == 0 or ya.std() == 0:
+        return math.nan
+    return float(np.corrcoef(xa, ya)[0, 1])
+
+
+def bootstrap_interval(
+    x: Sequence[float], y: Sequence[float], *, samples: int = 1000, seed: int = config.SCORE_SEED
+) -> tuple[float, float]:
+    """The 95% percentile bootstrap interval of the Pearson correlation (pairs resampled with replacement)."""
+    xa, ya = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(xa) < 3:
+        return math.nan, math.nan
+    idx = np.random.default_rng(seed).integers(0, len(xa), size=(samples, len(xa)))
+    xs, ys = xa[idx], ya[idx]
+    xs = xs - xs.mean(axis=1, keepdims=True)
+    ys = ys - ys.mean(axis=1, keepdims=True)
+    denom = np.sqrt((xs**2).sum(axis=1) * (ys**2).sum(axis=1))
+    r = np.divide((xs * ys).sum(axis=1), denom, out=np.full(samples, np.nan), where=denom > 0)
+    r = r[~np.isnan(r)]
+    if not len(r):
+        return math.nan, math.nan
+    low, high = np.percentile(r, [2.5, 97.5])
+    return float(low), float(high)
+
+
+@dataclass(slots=True)
+class Figure:
+    """A Pearson correlation with its bootstrap 95% interval, on `n` pairs."""
+
+    r: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        if math.isnan(self.r):
+            return "   n/a"
+        return f"{self.r:.3f} [{self.low:.3f}, {self.high:.3f}]"
+
+
+def figure(predicted: Sequence[float], gold: Sequence[float]) -> Figure:
+    low, high = bootstrap_interval(predicted, gold)
+    return Figure(pearson(predicted, gold), low, high, len(gold))
+
+
+# --- baselines and the model ---------------------------------------------------------------------------------
+
+
+def tfidf_baseline(records: Sequence[PairRecord]) -> list[float]:
+    """Plain baseline: 4 - 3 x TF-IDF cosine of the word counts (IDF from the file's own texts)."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+    except ImportError:
+        from samestory.errors import missing_extra
+
+        raise missing_extra("scikit-learn", "train") from None
+    texts = [t for r in records for t in (f"{r.a.title}\n{r.a.text}", f"{r.b.title}\n{r.b.text}")]
+    matrix = TfidfVectorizer(sublinear_tf=True).fit_transform(texts)
+    cos = np.asarray(matrix[0::2].multiply(matrix[1::2]).sum(axis=1)).ravel()
+    return [round(4 - 3 * float(c), 4) for c in cos]
+
+
+def embedding_baseline(features: Sequence[dict[str, float]]) -> list[float]:
+    """Plain baseline: 4 - 3 x cosine of the two mean sentence vectors (feature emb_text)."""
+    return [round(4 - 3 * f["emb_text"], 4) for f in features]
+
+
+def model_predictions(
+    records: Sequence[PairRecord], features: Sequence[dict[str, float]], *, cv: int = 0
+) -> list[dict[str, float]]:
+    """The shipped model's scores, or with `cv` > 1 out-of-fold scores of models trained on the other folds."""
+    from samestory.compare.model import ScoreModel
+
+    if cv <= 1:
+        return ScoreModel.load().predict(list(features))
+    folds = grouped_folds(records, cv)
+    out: list[dict[str, float]] = [{} for _ in records]
+    for k in range(cv):
+        train = [i for i, f in enumerate(folds) if f != k]
+        test = [i for i, f in enumerate(folds) if f == k]
+        model = ScoreModel.train([features[i] for i in train], [records[i].gold for i in train])
+        for i, scores in zip(test, model.predict([features[i] for i in test])):
+            out[i] = scores
+        log.info("fold %d/%d: trained on %d pairs, scored %d", k + 1, cv, len(train), len(test))
+    return out
+
+
+@dataclass(slots=True)
+class Report:
+    """The figures of one evaluation run: system -> dimension -> language pair ("all" too) -> Figure."""
+
+    figures: dict[str, dict[str, dict[str, Figure]]]
+    pairs: int
+    cv: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pairs": self.pairs,
+            "cv": self.cv,
+            "figures": {
+                system: {
+                    dim: {lang: {"r": f.r, "low": f.low, "high": f.high, "n": f.n} for lang, f in langs.items()}
+                    for dim, langs in dims.items()
+                }
+                for system, dims in self.figures.items()
+            },
+        }
+
+
+def evaluate_semeval(records: Sequence[PairRecord], *, cv: int = 0) -> Report:
+    """Score labelled pairs with the model (shipped, or out-of-fold with `cv`) and the two baselines."""
+    missing = [r.pair_id for r in records if set(r.gold) != set(DIMENSIONS)]
+    if missing:
+        raise InputError(str(records[0].a.origin or "pairs"), f"{len(missing)} pair(s) lack gold scores, e.g. {missing[0]}")
+    features = features_table(records)
+    predictions = model_predictions(records, features, cv=cv)
+    systems: dict[str, dict[str, list[float]]] = {
+        "model": {d: [p[d] for p in predictions] for d in DIMENSIONS},
+        "tfidf": {d: tfidf_baseline(records) for d in ("overall",)},
+        "embedding": {d: embedding_baseline(features) for d in ("overall",)},
+    }
+    # The baselines predict one similarity; it is scored against every dimension.
+    for name in ("tfidf", "embedding"):
+        systems[name] = {d: systems[name]["overall"] for d in DIMENSIONS}
+    languages = sorted({r.languages for r in records}, key=lambda lang: (-sum(r.languages == lang for r in records), lang))
+    figures: dict[str, dict[str, dict[str, Figure]]] = {}
+    for system, by_dim in systems.items():
+        figures[system] = {}
+        for dim in DIMENSIONS:
+            gold = [r.gold[dim] for r in records]
+            row = {"all": figure(by_dim[dim], gold)}
+            for lang in languages:
+                idx = [i for i, r in enumerate(records) if r.languages == lang]
+                row[lang] = figure([by_dim[dim][i] for i in idx], [gold[i] for i in idx])
+            figures[system][dim] = row
+    return Report(figures, len(records), cv)
+
+
+# --- stories: `samestory eval stories LABELLED` ---------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StoriesReport:
+    """Clustering scored against gold labels.
+
+    Pairwise figures count pairs of articles put in one story: over every pair of labelled articles (gold
+    story ids), or over the labelled pairs only (pairs files: Overall <= STORY_EVAL_SAME same story, >=
+    STORY_EVAL_DIFFERENT different, the pairs between left out). B-cubed and the adjusted Rand index compare
+    the partitions; for pairs files the gold partition is the connected components of the same-story pairs.
+    """
+
+    mode: str  # "articles" or "pairs"
+    articles: int
+    pairs: int  # labelled pairs (positive + negative) scored
+    precision: float
+    recall: float
+    f1: float
+    bcubed_precision: float
+    bcubed_recall: float
+    bcubed_f1: float
+    ari: float
+    stories: int  # predicted stories
+    gold_stories: int
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def pairwise_scores(predicted: dict[str, Any], pairs: Sequence[tuple[str, str, bool]]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of "same story" over labelled pairs (a, b, gold same story)."""
+    tp = sum(1 for a, b, same in pairs if same and predicted[a] == predicted[b])
+    fp = sum(1 for a, b, same in pairs if not same and predicted[a] == predicted[b])
+    fn = sum(1 for a, b, same in pairs if same and predicted[a] != predicted[b])
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, _f1(p, r)
+
+
+def bcubed(predicted: dict[str, Any], gold: dict[str, Any]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 (Bagga and Baldwin 1998) of two partitions of the same items."""
+    by_pred: dict[Any, set[str]] = defaultdict(set)
+    by_gold: dict[Any, set[str]] = defaultdict(set)
+    for item in gold:
+        by_pred[predicted[item]].add(item)
+        by_gold[gold[item]].add(item)
+    p = r = 0.0
+    for item in gold:
+        pc, gc = by_pred[predicted[item]], by_gold[gold[item]]
+        both = len(pc & gc)
+        p += both / len(pc)
+        r += both / len(gc)
+    n = len(gold) or 1
+    return p / n, r / n, _f1(p / n, r / n)
+
+
+def _components(items: Sequence[str], links: Sequence[tuple[str, str]]) -> dict[str, str]:
+    parent = {i: i for i in items}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {i: find(i) for i in items}
+
+
+def read_story_labels(
+    path: str | Path, *, languages: set[str] | None = None
+) -> tuple[list[Article], dict[str, str] | None, list[tuple[str, str, bool]]]:
+    """Read a labelled file: (articles, gold story by article id or None, labelled pairs).
+
+    `languages` keeps only the pairs of those languages (e.g. {"en"}; "de-en" for a cross-lingual pair).
+    Two kinds of JSON lines: articles with a gold story id (`story`, and either `path` to a readable file,
+    resolved against the working directory then the labelled file's folders, or the Article fields `text`,
+    `title`, `url`, `source`, `published`, `language`), or pairs (`text1`, `text2`, `Overall`, as in
+    `read_pairs`).
+    """
+    from samestory.read import Reader
+
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    if not first:
+        raise InputError(str(path), "no labelled records")
+    try:
+        is_pairs = "text1" in json.loads(first)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:1", f"not JSON: {exc.msg}") from None
+    if is_pairs:
+        articles: dict[str, Article] = {}
+        pairs: list[tuple[str, str, bool]] = []
+        for record in read_pairs(path):
+            if languages and record.languages not in languages:
+                continue
+            for article in (record.a, record.b):
+                article.source = article.source or article.id  # distinct outlets: nothing skipped as stored
+                articles.setdefault(article.id, article)
+            overall = record.gold.get("overall")
+            if overall is None:
+                raise InputError(str(record.a.origin), "a labelled pair needs an Overall score")
+            if overall <= config.STORY_EVAL_SAME or overall >= config.STORY_EVAL_DIFFERENT:
+                pairs.append((record.a.id, record.b.id, overall <= config.STORY_EVAL_SAME))
+        used = {i for a, b, _ in pairs for i in (a, b)}
+        ordered = sorted((a for a in articles.values() if a.id in used), key=lambda a: (len(a.id), a.id))
+        return ordered, None, pairs
+    reader = Reader(strict=True)
+    out: list[Article] = []
+    gold: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(where, f"not JSON: {exc.msg}") from None
+            if not isinstance(row, dict) or "story" not in row:
+                raise InputError(where, "a labelled article needs a `story` field")
+            if "path" in row:
+                candidates = [Path(row["path"])] + [parent / row["path"] for parent in path.resolve().parents]
+                found = next((c for c in candidates if c.exists()), None)
+                if found is None:
+                    raise InputError(where, f"{row['path']} not found")
+                article = next(iter(reader.read([str(found)])))
+            elif isinstance(row.get("text"), str):
+                fields = {k: row[k] for k in ("id", "text", "title", "url", "source", "published", "language") if k in row}
+                fields.setdefault("id", make_id(row.get("url") or where, row["text"]))
+                article = Article.from_dict(fields)
+            else:
+                raise InputError(where, "a labelled article needs `path` or `text`")
+            out.append(article)
+            gold[article.id] = str(row["story"])
+    items = list(gold)
+    pairs = [(a, b, gold[a] == gold[b]) for i, a in enumerate(items) for b in items[i + 1 :]]
+    return out, gold, pairs
+
+
+def evaluate_stories(
+    path: str | Path, *, db: str | Path | None = None, languages: set[str] | None = None
+) -> StoriesReport:
+    """Cluster the labelled articles (into `db`, or a temporary store) and score against the gold labels."""
+    import tempfile
+    import time
+
+    from sklearn.metrics import adjusted_rand_score
+
+    from samestory.store import open_store
+    from samestory.stories import ingest
+
+    articles, gold, pairs = read_story_labels(path, languages=languages)
+    mode = "articles" if gold is not None else "pairs"
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="samestory-eval-") as tmp:
+        target = Path(db) if db else Path(tmp) / "eval.db"
+        ingest(articles, target, process=_processor())
+        with open_store(target) as store:
+            final = store.assignments()
+    seconds = time.perf_counter() - started
+    predicted = {i: final.get(i, -1) for i in (a.id for a in articles)}
+    if gold is None:
+        gold = _components([a.id for a in articles], [(a, b) for a, b, same in pairs if same])
+    p, r, f = pairwise_scores(predicted, pairs)
+    bp, br, bf = bcubed(predicted, gold)
+    items = list(gold)
+    ari = float(adjusted_rand_score([gold[i] for i in items], [predicted[i] for i in items]))
+    return StoriesReport(
+        mode=mode,
+        articles=len(articles),
+        pairs=len(pairs),
+        precision=p,
+        recall=r,
+        f1=f,
+        bcubed_precision=bp,
+        bcubed_recall=br,
+        bcubed_f1=bf,
+        ari=ari,
+        stories=len(set(predicted.values())),
+        gold_stories=len(set(gold.values())),
+        seconds=seconds,
+    )
