@@ -112,8 +112,9 @@ def test_content_farm_signs_are_flagged(examples_db: Path) -> None:
     assert farm.relation == "rewrite"
     assert {"author_bio", "unrelated_links", "no_attribution"} <= set(farm.flags)
     assert 0.5 <= farm.coverage <= 1.0 and len(farm.passages) >= 5
-    independent = next(c for c in result.copies if c.relation == "same_event")
-    assert "no_attribution" not in independent.flags
+    independent = next(c for c in result.copies if c.article.source == "yorkshire-evening-star.example")
+    assert independent.relation not in {"duplicate", "rewrite", "translation"}  # its own reporting
+    assert "no_attribution" not in independent.flags and independent.coverage < 0.5
     assert result.to_dict()["original"]["source"] == "northwire.example"
 
 
@@ -244,3 +245,17 @@ def test_a_killed_ingest_loses_nothing_committed_and_a_rerun_finishes(tmp_path: 
     with open_store(db) as store:
         assert store.count() == total  # nothing twice
         assert sum(s.size for s in store.stories()) == total
+
+
+def test_clustering_metrics_on_a_known_partition() -> None:
+    from samestory.evaluate import bcubed, pairwise_scores
+
+    gold = {"a": 1, "b": 1, "c": 1, "d": 2}
+    predicted = {"a": 1, "b": 1, "c": 3, "d": 3}
+    items = sorted(gold)
+    pairs = [(x, y, gold[x] == gold[y]) for i, x in enumerate(items) for y in items[i + 1 :]]
+    p, r, f = pairwise_scores(predicted, pairs)
+    assert (p, round(r, 4)) == (0.5, 0.3333) and round(f, 4) == 0.4
+    bp, br, _ = bcubed(predicted, gold)
+    assert round(bp, 4) == 0.75  # a, b: 1; c, d: 1/2
+    assert round(br, 4) == round((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4, 4)

@@ -7,7 +7,7 @@ cover. When nobody copied anybody (independent reports), the earliest article is
 
 Each article is also checked for content-farm signs:
     author_bio          a generated author bio was removed by the cleaner
-    unrelated_links     "See also" / related links that share nothing with the story
+    unrelated_links     "See also" / related links (4 words or more) that share nothing with the story
     no_attribution      a copy (duplicate, rewrite, translation) of another outlet that names neither a wire
                         agency nor the original's outlet
 """
@@ -108,7 +108,7 @@ def content_farm_flags(article: Article, story_words: set[str], relation: str | 
     links = [r.text for r in article.removed if _LINK_RULE.search(r.rule) and not _BIO_RULE.search(r.rule)]
     for text in links:
         link_words = {w for w in words(text) if len(w) > 3}
-        if link_words and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
+        if len(link_words) >= 4 and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
             flags.append("unrelated_links")
             break
     if relation in DERIVED and original is not None and article.source != original.source:
