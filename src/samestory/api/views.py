@@ -12,9 +12,9 @@ from samestory.article import Article
 from samestory.compare.passages import Passage
 from samestory.text import sentences
 
-# Timeline plot size (SVG user units) and the number of pair colours the stylesheet defines (.p0 .. .p7).
-_WIDTH, _ROW, _LEFT, _RIGHT, _TOP = 900, 28, 190, 30, 30
-PAIR_COLOURS = 8
+# Timeline plot size (SVG user units) and the number of pair colours the stylesheet defines (.p0 .. .p11).
+_WIDTH, _ROW, _LEFT, _RIGHT, _TOP = 900, 28, 200, 30, 30
+PAIR_COLOURS = 12
 
 
 @dataclass(slots=True)
@@ -74,9 +74,10 @@ class Timeline:
 
     width: int
     height: int
+    left: int  # where the plot starts (the source names end)
     rows: list[tuple[str, float]]  # (source, y)
     dots: list[Dot]
-    ticks: list[tuple[float, str]]  # (x, label)
+    ticks: list[tuple[float, str, str]]  # (x, label, text-anchor)
     languages: list[str] = field(default_factory=list)
     undated: bool = False
 
@@ -119,14 +120,15 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
         )
         for a, relation in items
     ]
-    ticks: list[tuple[float, str]] = []
+    ticks: list[tuple[float, str, str]] = []
     if times:
         fmt = "%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d"
-        for share in (0.0, 0.5, 1.0) if last > first else (0.0,):
+        for share, anchor in ((0.0, "start"), (0.5, "middle"), (1.0, "end")) if last > first else ((0.0, "start"),):
             when = datetime.fromtimestamp(first + share * (last - first), UTC)
-            ticks.append((round(_LEFT + (plot_right - _LEFT) * share, 1), when.strftime(fmt)))
+            ticks.append((round(_LEFT + (plot_right - _LEFT) * share, 1), when.strftime(fmt), anchor))
     return Timeline(
         width=_WIDTH,
+        left=_LEFT,
         height=_TOP + _ROW * max(len(sources), 1) + 20,
         rows=rows,
         dots=dots,
