@@ -22,7 +22,7 @@ _LINE = re.compile(r"[^\n]*\n?")
 
 # Related-link markers. Strong markers need no colon and may be glued to the link title ("read alsoOil: ...").
 _STRONG = (
-    r"also read|read also|see also|read more|more on this(?: story| topic)?|related (?:articles|stories|coverage|content|news|reading)"
+    r"also read|read also|see also|more on this(?: story| topic)?|related (?:articles|stories|coverage|content|news|reading)"
     r"|[àa] lire aussi|[àa] lire également|lire aussi|lire également|voir aussi|[àa] voir aussi|sur le même sujet"
     r"|lesen sie auch|lesen sie außerdem|mehr zum thema|siehe auch|auch interessant"
     r"|lee también|lea también|te puede interesar|le puede interesar|ver también|véase también"
@@ -35,9 +35,11 @@ _WEAK = (
     r"|leggi|approfondisci"
 )
 _RELATED_AT_START = re.compile(rf"^(?:(?:{_STRONG})\b|(?:{_STRONG})(?=[A-ZÀ-Ý])|(?:{_WEAK})\s*[:：])", re.I)
+# A whole short line may also be a bare "Read more" link.
+_RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})", re.I)
 # In the middle of a line, a marker counts only right after a sentence end or a wide gap.
 _RELATED_INLINE = re.compile(
-    rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|(?:related|more)\s*[:：])", re.I
+    rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.I
 )
 _MARKER_TAIL = re.compile(r"[\s:：\-–—|»]*")
 
@@ -60,10 +62,15 @@ _AD_LINE = re.compile(
     r"\s*[:.]?$",
     re.I,
 )
-# An ad label between sentences: "pandemic. Advertisement Advertisement But ..." or "- Publicidad -".
+# An ad label between sentences: "pandemic. Advertisement Advertisement But ..." or "- Publicidad -". Capitalised
+# only: "die Anzeige gegen ..." is German for a police complaint.
+_ADS_CAPITALISED = (
+    r"Advertisements?|ADVERTISEMENT|Advertising|Sponsored|Publicité|Annonce|Anzeige|ANZEIGE|Werbung|Publicidad|Publicidade"
+    r"|Pubblicità"
+)
 _AD_INLINE = re.compile(
-    rf"(?:(?:(?<=^)|(?<=[.!?…\"”»)]\s)|(?<=\s\s))(?:{_ADS.replace('advertisements?', 'Advertisements?')})"
-    rf"(?:\s+(?:{_ADS}))*(?=\s+[\"“«„]?[A-ZÀ-Ý]|\s*$)|(?<=\s)[-–—]\s*(?:{_ADS})\s*[-–—](?=\s))"
+    rf"(?:(?<=^)|(?<=[.!?…\"”»)]\s)|(?<=\s\s))(?:{_ADS_CAPITALISED})(?:\s+(?:{_ADS_CAPITALISED}))*"
+    rf"(?=\s+[\"“«„]?[A-ZÀ-Ý]|\s*$)|(?<=\s)[-–—]\s*(?:{_ADS_CAPITALISED})\s*[-–—](?=\s)"
 )
 _COMMENT_HEAD = re.compile(
     r"^(?:leave a (?:reply|comment)|post a comment|add a comment|cancel reply|\d* ?comments?|laisser un commentaire"
@@ -99,11 +106,10 @@ _SHARE_HEAD = re.compile(
     r"|condividi)\b",
     re.I,
 )
-_SOCIAL = re.compile(
-    r"(?:facebook|twitter|x|linkedin|whatsapp|e-?mail|mail|print|pinterest|telegram|reddit|messenger|copy|link|like"
-    r"|this|loading|more|tumblr|pocket|imprimer|drucken|imprimir|stampa|sur|on|via|auf|en|em|su|cet|article|artikel"
-    r"|diesen|esta|noticia|notícia|story|\W+)",
-    re.I,
+_SOCIAL = frozenset(
+    """facebook twitter x linkedin whatsapp email e mail print pinterest telegram reddit messenger copy link like this
+    loading more tumblr pocket skype imprimer drucken imprimir stampa sur on via auf en em su cet article artikel diesen
+    esta noticia notícia story""".split()
 )
 _FOLLOW = re.compile(
     r"^(?:follow us|follow (?:\w+ )?on (?:twitter|facebook|instagram|x|linkedin|tiktok|youtube)|suivez-nous"
@@ -160,6 +166,12 @@ _STARTERS = frozenset(
     """The A An In On At But This That These It He She They We According Le La Les Un Une Des Dans Selon Il Elle Ils
     Der Die Das Ein Eine Im Am Nach El Los Las Según En Os As Segundo Na No Gli Lo Secondo""".split()
 )
+# In German every noun is capitalised, so there only these words are taken to start a sentence.
+_STARTERS_DE = frozenset(
+    """Der Die Das Den Dem Ein Eine Es Er Sie Wir Ich Man Nur Doch Auch Im Am Bei Nach Laut Mit Seit Wie Was Wer Als
+    Wenn Dass Denn Aber Und Auf In An Zu Um Für Von Vor Über Unter So Da Dann Jetzt Heute Gestern Zum Zur Diese Dieser
+    Dieses""".split()
+)
 _TOKEN = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’»)]?(?=\s+[\"“«„‘]?[A-ZÀ-Ý])")
 _CAPITAL = re.compile(r"^[\"“«„‘]?[A-ZÀ-Ý]")
@@ -178,15 +190,22 @@ def clean(article: Article) -> Article:
     Cleaning is computed from `raw_text` when it is already set, so cleaning twice changes nothing.
     """
     raw = article.raw_text if article.raw_text is not None else article.text
-    spans = _find(raw, article.title)
+    text, removed = raw, []
+    # A removal can leave a new line start ("Publicidad ALSO READ"), so rules run again until nothing changes.
+    for _ in range(config.CLEAN_MAX_PASSES):
+        cleaned, more = _apply(text, _find(text, article.title, article.language))
+        removed += more
+        if cleaned == text:
+            break
+        text = cleaned
     article.raw_text = raw
-    article.text, article.removed = _apply(raw, spans)
+    article.text, article.removed = text, removed
     if article.removed:
         log.debug("%s: removed %d pieces", article.id, len(article.removed))
     return article
 
 
-def _find(text: str, title: str) -> list[_Span]:
+def _find(text: str, title: str, language: str | None) -> list[_Span]:
     lines = [(m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()]
     spans: list[_Span] = []
     title_key = normalize(title) if title else ""
@@ -215,7 +234,7 @@ def _find(text: str, title: str) -> list[_Span]:
         if rule:
             spans.append(_Span(lead, tail, rule))
             continue
-        spans.extend(_inline(text, lead, tail))
+        spans.extend(_inline(text, lead, tail, language))
     spans.extend(_bios(text, lines, author_lines, spans))
     spans.extend(_repeats(text, lines, spans))
     return spans
@@ -225,7 +244,7 @@ def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
     """The rule that removes this whole line, if any."""
     if not core:
         return None
-    if length <= config.CLEAN_MAX_LINK_LINE and _RELATED_AT_START.match(core):
+    if length <= config.CLEAN_MAX_LINK_LINE and _RELATED_LINE.match(core):
         return "related_link"
     if _RECOMMENDED.match(core):
         return "recommended"
@@ -239,9 +258,7 @@ def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
         return "author_bio"
     if length <= config.CLEAN_MAX_SHORT_LINE:
         head = _SHARE_HEAD.match(core)
-        if head and _SOCIAL.fullmatch(core[head.end():].replace(" ", "") or " ") is not None:
-            return "share"
-        if head and not core[head.end():].strip(" :"):
+        if head and all(word in _SOCIAL for word in re.findall(r"\w+", core[head.end() :].lower())):
             return "share"
     if length <= config.CLEAN_MAX_LINE and (_FOLLOW.match(core) or _SUBSCRIBE.match(core)):
         return "share"
@@ -252,20 +269,22 @@ def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
     return None
 
 
-def _inline(text: str, start: int, end: int) -> list[_Span]:
+def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span]:
     """Boilerplate inside a line that is otherwise kept: glued related links, ad labels, trailing credits."""
     line = text[start:end]
     found: list[_Span] = []
     core_at = len(line) - len(_BULLET.sub("", line))
-    at_start = _RELATED_AT_START.match(line, core_at) if core_at < len(line) else None
-    markers = [at_start] if at_start else []
-    markers += [m for m in _RELATED_INLINE.finditer(line) if not at_start or m.start() >= at_start.end()]
-    for marker in markers:
-        title_at = _MARKER_TAIL.match(line, marker.end()).end()
-        title_end = _link_title_end(line, title_at)
+    at_start = _RELATED_AT_START.match(line[core_at:])
+    markers = [(core_at, core_at + at_start.end())] if at_start else []
+    markers += [m.span() for m in _RELATED_INLINE.finditer(line) if not markers or m.start() >= markers[0][1]]
+    for marker_start, marker_end in markers:
+        title_at = _MARKER_TAIL.match(line, marker_end).end()
+        title_end = _link_title_end(line, title_at, language)
         if title_end is None:
             continue
-        found.append(_Span(start + marker.start(), start + title_end, "related_link"))
+        if title_end == title_at:
+            title_end = len(line[:title_at].rstrip())
+        found.append(_Span(start + marker_start, start + title_end, "related_link"))
     for match in _AD_INLINE.finditer(line):
         found.append(_Span(start + match.start(), start + match.end(), "advertisement"))
     for match in _WIDGET.finditer(line):
@@ -280,24 +299,38 @@ def _inline(text: str, start: int, end: int) -> list[_Span]:
     return found
 
 
-def _link_title_end(line: str, at: int) -> int | None:
+def _link_title_end(line: str, at: int, language: str | None) -> int | None:
     """Where a related-link title that starts at `at` ends: the line end when it is short, else the first
     sentence end or the first capitalised word that starts a sentence right after a word with no punctuation.
     None when no end is found within `CLEAN_MAX_LINK_TITLE` characters (the title is then kept)."""
     rest = line[at:]
+    if rest[:1] in "”’»)" or rest[:1].islower():
+        return at  # the marker sits inside a sentence of the story: only the marker goes
     if len(rest.rstrip()) <= config.CLEAN_MAX_LINK_TITLE:
         return len(line.rstrip())
     window = rest[: config.CLEAN_MAX_LINK_TITLE]
-    tokens = list(_TOKEN.finditer(window))
+    tokens = [t.group() for t in _TOKEN.finditer(window)]
+    spans = [t.span() for t in _TOKEN.finditer(window)]
     stop = _SENTENCE_END.search(window)
     for i in range(config.CLEAN_MIN_LINK_WORDS, len(tokens) - 1):
-        if stop and tokens[i].start() > stop.end():
+        if stop and spans[i][0] > stop.end():
             break
-        prev, word, after = tokens[i - 1].group(), tokens[i].group(), tokens[i + 1].group()
+        prev, word = tokens[i - 1], tokens[i]
         if not prev[-1].isalnum() or prev.lower() in _FUNCTION_WORDS or not _CAPITAL.match(word):
             continue
-        if word.lstrip("\"“«„‘") in _STARTERS or after[0].islower():
-            return at + tokens[i - 1].end()
+        bare = word.lstrip("\"“«„‘")
+        if language == "de":
+            if bare in _STARTERS_DE:
+                return at + spans[i - 1][1]
+            continue
+        if bare in _STARTERS:
+            return at + spans[i - 1][1]
+        # A sentence starts with a run of 1-3 capitalised words (a name) and goes on with a lower-case word.
+        for j in range(i, min(i + 3, len(tokens) - 1)):
+            if not tokens[j][-1].isalnum() or not _CAPITAL.match(tokens[j]):
+                break
+            if tokens[j + 1][0].islower():
+                return at + spans[i - 1][1]
     return at + stop.end() if stop else None
 
 
