@@ -164,3 +164,5 @@ CLEAN_MAX_CREDIT = 100
 CLEAN_MAX_BIO = 400
 # A repeated line counts as a repeated paragraph from this many words (shorter repeats may be legitimate).
 CLEAN_MIN_REPEAT_WORDS = 8
+# Rules run again on their own output until nothing changes (idempotence); 2 passes suffice on the SemEval texts.
+CLEAN_MAX_PASSES = 4
