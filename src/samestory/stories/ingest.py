@@ -185,7 +185,7 @@ def ingest(
         if own_store:
             db.close()
     stats.seconds = time.perf_counter() - started
-    log.info(
+    log.debug(
         "ingested %d article(s) (%d already stored) into %d new stor(ies) at %.0f articles/s",
         stats.added,
         stats.skipped,
