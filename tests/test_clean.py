@@ -276,12 +276,20 @@ def test_seed_001_lead_repeat_and_glued_link(seed_paths: list[Path]) -> None:
 def test_examples_lose_their_boilerplate() -> None:
     root = Path(__file__).resolve().parents[1]
     gold = [json.loads(line) for line in (root / "examples" / "gold.jsonl").read_text().splitlines()]
+    articles = {}
+    for entry in gold:
+        header, body = (root / entry["path"]).read_text(encoding="utf-8").split("\n\n", 1)
+        fields = dict(line.split(" ", 1) for line in header.splitlines())
+        articles[entry["path"]] = clean(Article(id=entry["path"], title=fields["title"], text=body, language=fields["lang"]))
+    for entry in gold:
+        if entry["relation"] in ("original", "translation", "same_event", "unrelated"):
+            assert articles[entry["path"]].removed == [], entry["path"]  # no boilerplate written there
+        if entry["relation"] == "duplicate":
+            assert _rules(articles[entry["path"]]) == {"related_link", "advertisement"}, entry["path"]
     farms = [g for g in gold if g["relation"] == "rewrite"]
     assert len(farms) == 5
     for entry in farms:
-        header, body = (root / entry["path"]).read_text(encoding="utf-8").split("\n\n", 1)
-        fields = dict(line.split(" ", 1) for line in header.splitlines())
-        article = clean(Article(id=entry["path"], title=fields["title"], text=body, language=fields["lang"]))
+        article = articles[entry["path"]]
         rules = _rules(article)
         assert {"repeated_title", "related_link", "recommended", "author_bio", "comment_form"} <= rules, entry["path"]
         assert "*" not in article.text and "@" not in article.text
