@@ -52,13 +52,15 @@ def articles(limit: int) -> list[dict[str, object]]:
                     continue
                 seen.add(text[:200])
                 title, _, body = text.partition("  ")
-                out.append({
-                    "text": body.strip() or text,
-                    "title": title[:200] if body else "",
-                    "url": f"https://load-{len(out)}.example/{pair['pair_id']}/{side}",
-                    "language": pair.get(f"lang{side}"),
-                    "published": f"2020-04-{1 + len(out) % 28:02d}T{len(out) % 24:02d}:00:00+00:00",
-                })
+                out.append(
+                    {
+                        "text": body.strip() or text,
+                        "title": title[:200] if body else "",
+                        "url": f"https://load-{len(out)}.example/{pair['pair_id']}/{side}",
+                        "language": pair.get(f"lang{side}"),
+                        "published": f"2020-04-{1 + len(out) % 28:02d}T{len(out) % 24:02d}:00:00+00:00",
+                    }
+                )
                 if len(out) >= limit:
                     return out
     return out
@@ -73,8 +75,22 @@ def free_port() -> int:
 def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SAMESTORY_EMBED_THREADS": os.environ.get("SAMESTORY_EMBED_THREADS", "1")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "samestory.cli", "serve", "--db", str(db), "--port", str(port), "--token", TOKEN],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "samestory.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--token",
+            TOKEN,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -130,7 +146,9 @@ def client(number: int, base: str, bodies: list[dict[str, object]], stop_at: flo
             results.record(kind, time.perf_counter() - started, response.status_code)
             if response.status_code >= 500:
                 with results.lock:
-                    results.failures.append(f"client {number} {kind}: {response.status_code} {response.text[:200]}")
+                    results.failures.append(
+                        f"client {number} {kind}: {response.status_code} {response.text[:200]}"
+                    )
             return response
 
         for round_, body in enumerate(bodies):
@@ -146,7 +164,9 @@ def client(number: int, base: str, bodies: list[dict[str, object]], stop_at: flo
             read = call("GET /articles/{id}", "GET", f"/articles/{reply['id']}")
             if read is not None and read.status_code != 200:
                 with results.lock:
-                    results.failures.append(f"client {number}: article {reply['id']} acknowledged but not readable")
+                    results.failures.append(
+                        f"client {number}: article {reply['id']} acknowledged but not readable"
+                    )
             query = {"q": words[round_ % len(words)]} if round_ % 2 else {}
             call("GET /stories", "GET", "/stories", params={**query, "limit": 20})
             if round_ % 4 == 3:
@@ -182,8 +202,9 @@ def main() -> int:
         server = start_server(db, port)
         try:
             # One article first, so that the models are loaded before the clock starts.
-            warm = httpx.post(f"{base}/articles", json=pool[-1], headers={"Authorization": f"Bearer {TOKEN}"},
-                              timeout=300)
+            warm = httpx.post(
+                f"{base}/articles", json=pool[-1], headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300
+            )
             if warm.status_code == 201:
                 results.acknowledged[warm.json()["id"]] = warm.json()["story_id"]
             started = time.monotonic()
@@ -198,7 +219,9 @@ def main() -> int:
                 thread.join()
             elapsed = time.monotonic() - started
             with httpx.Client(base_url=base, timeout=60) as http:
-                unreadable = [i for i in results.acknowledged if http.get(f"/articles/{i}").status_code != 200]
+                unreadable = [
+                    i for i in results.acknowledged if http.get(f"/articles/{i}").status_code != 200
+                ]
         finally:
             stop_server(server)
         # A restart on the same store: everything acknowledged is still there, and nothing else.

@@ -91,7 +91,9 @@ def test_get_article(ingested: dict[str, Any], reader: httpx.Client) -> None:
     assert "orchid" in _error(reader.get("/articles/no-such-article-orchid"), 404)
 
 
-def test_list_stories_newest_first_with_search_and_paging(ingested: dict[str, Any], reader: httpx.Client) -> None:
+def test_list_stories_newest_first_with_search_and_paging(
+    ingested: dict[str, Any], reader: httpx.Client
+) -> None:
     listing = reader.get("/stories").json()
     assert listing["total"] == 2
     first, second = listing["stories"]
@@ -101,16 +103,19 @@ def test_list_stories_newest_first_with_search_and_paging(ingested: dict[str, An
     assert [s["id"] for s in found["stories"]] == [second["id"]]
     assert reader.get("/stories", params={"q": "quotidien-du-nord"}).json()["total"] == 1  # a source
     assert reader.get("/stories", params={"q": "volcano"}).json()["total"] == 0
-    assert [s["id"] for s in reader.get("/stories", params={"since": "2025-06-01"}).json()["stories"]] == [first["id"]]
-    assert [s["id"] for s in reader.get("/stories", params={"until": "2025-03-14T12:00:00Z"}).json()["stories"]] == [
-        second["id"]
+    assert [s["id"] for s in reader.get("/stories", params={"since": "2025-06-01"}).json()["stories"]] == [
+        first["id"]
     ]
+    assert [
+        s["id"] for s in reader.get("/stories", params={"until": "2025-03-14T12:00:00Z"}).json()["stories"]
+    ] == [second["id"]]
     paged = reader.get("/stories", params={"limit": 1, "offset": 1}).json()
     assert paged["total"] == 2 and [s["id"] for s in paged["stories"]] == [second["id"]]
 
 
 @pytest.mark.parametrize(
-    "params", [{"since": "last tuesday"}, {"limit": 0}, {"limit": 10_000}, {"offset": -1}, {"until": "2025-13-01"}]
+    "params",
+    [{"since": "last tuesday"}, {"limit": 0}, {"limit": 10_000}, {"offset": -1}, {"until": "2025-13-01"}],
 )
 def test_bad_story_queries_are_422(reader: httpx.Client, params: dict[str, Any]) -> None:
     message = _error(reader.get("/stories", params=params), 422)
@@ -151,7 +156,9 @@ FIRE_REWRITE = (
 
 
 def test_compare_two_texts(reader: httpx.Client) -> None:
-    result = reader.post("/compare", json={"a": FIRE_EN, "b": {"text": FIRE_REWRITE, "title": "Fire in Sheffield"}})
+    result = reader.post(
+        "/compare", json={"a": FIRE_EN, "b": {"text": FIRE_REWRITE, "title": "Fire in Sheffield"}}
+    )
     assert result.status_code == 200, result.text
     body = result.json()
     assert body["same_story"] is True and body["relation"] in ("duplicate", "rewrite", "same_event")
@@ -163,8 +170,15 @@ def test_compare_two_texts(reader: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{"a": FIRE_EN}, {"a": "", "b": FIRE_EN}, {"a": FIRE_EN, "b": {"text": ""}}, {"a": 3, "b": FIRE_EN}, [FIRE_EN],
-     {"a": FIRE_EN, "b": FIRE_EN, "c": "extra"}, {"a": FIRE_EN, "b": {"text": FIRE_EN, "language": "klingon"}}],
+    [
+        {"a": FIRE_EN},
+        {"a": "", "b": FIRE_EN},
+        {"a": FIRE_EN, "b": {"text": ""}},
+        {"a": 3, "b": FIRE_EN},
+        [FIRE_EN],
+        {"a": FIRE_EN, "b": FIRE_EN, "c": "extra"},
+        {"a": FIRE_EN, "b": {"text": FIRE_EN, "language": "klingon"}},
+    ],
 )
 def test_bad_compare_bodies_are_422(reader: httpx.Client, body: Any) -> None:
     _error(reader.post("/compare", json=body), 422)
@@ -184,7 +198,11 @@ def test_writes_need_the_token(server: LiveServer) -> None:
     with server.client(TOKEN) as right:
         response = right.post("/articles", json=body)
         assert response.status_code == 201, response.text
-        assert right.get(response.json()["links"]["article"]).json()["text"].startswith("A tram line opens in Leeds")
+        assert (
+            right.get(response.json()["links"]["article"])
+            .json()["text"]
+            .startswith("A tram line opens in Leeds")
+        )
 
 
 def test_read_only_server_refuses_writes_and_serves_reads(tmp_path: Path) -> None:
@@ -216,19 +234,28 @@ def test_post_html_with_its_url(writer: httpx.Client) -> None:
     assert article["title"] == "Bridge reopens in Bristol" and "corroded steel deck" in article["text"]
     assert "Copyright" not in article["text"]
     raw = writer.post(
-        "/articles", params={"url": url.replace("bridge", "footbridge")}, content=PAGE.replace("Tuesday", "Monday"),
+        "/articles",
+        params={"url": url.replace("bridge", "footbridge")},
+        content=PAGE.replace("Tuesday", "Monday"),
         headers={"content-type": "text/html; charset=utf-8"},
     )
     assert raw.status_code == 201, raw.text
     _error(writer.post("/articles", content=PAGE, headers={"content-type": "text/html"}), 422)  # no ?url=
     _error(writer.post("/articles", json={"html": PAGE}), 422)
-    _error(writer.post("/articles", json={"html": "<html><body><p>Too short.</p></body></html>", "url": url + "2"}), 422)
+    _error(
+        writer.post(
+            "/articles", json={"html": "<html><body><p>Too short.</p></body></html>", "url": url + "2"}
+        ),
+        422,
+    )
 
 
 def test_oversized_bodies_are_413(writer: httpx.Client) -> None:
     big = {"text": "word " * (LIMIT // 4)}
     assert "limit" in _error(writer.post("/articles", json=big), 413)
     assert "limit" in _error(writer.post("/compare", json={"a": big["text"], "b": "x"}), 413)
+    huge = b'{"text": "' + b"a" * (200 * LIMIT) + b'"}'  # refused before it is read
+    _error(writer.post("/articles", content=huge, headers={"content-type": "application/json"}), 413)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is counted as the body streams in
         yield b'{"text": "'
@@ -287,7 +314,9 @@ def test_docs_and_openapi_load_nothing_from_elsewhere(reader: httpx.Client) -> N
     assert "http://" not in docs.text and "https://" not in docs.text
     assert reader.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = reader.get("/openapi.json").json()
-    assert {"/articles", "/articles/{article_id}", "/stories", "/stories/{story_id}", "/compare"} <= set(spec["paths"])
+    assert {"/articles", "/articles/{article_id}", "/stories", "/stories/{story_id}", "/compare"} <= set(
+        spec["paths"]
+    )
     assert "text/html" in spec["paths"]["/articles"]["post"]["requestBody"]["content"]
 
 
@@ -319,11 +348,68 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Clie
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=200), _json.map(lambda v: json.dumps(v).encode()),
-                      _fields.map(lambda v: json.dumps(v).encode())),
-       path=st.sampled_from(["/articles", "/compare"]))
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        _json.map(lambda v: json.dumps(v).encode()),
+        _fields.map(lambda v: json.dumps(v).encode()),
+    ),
+    path=st.sampled_from(["/articles", "/compare"]),
+)
 def test_no_body_gives_a_500(fuzz_server: httpx.Client, body: bytes, path: str) -> None:
     response = fuzz_server.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["error"]
+
+
+# --- what the page draws ---------------------------------------------------------------------------------------
+
+
+def test_side_by_side_pairs_match_across_texts() -> None:
+    from samestory.api.views import sides
+    from samestory.compare.passages import Passage
+
+    a = "First sentence of the original text here.\nSecond sentence that the copy dropped entirely.\nOk."
+    b = "A new opening sentence the copy added itself.\nFirst sentence of the original text, here."
+    passages = [
+        Passage(
+            0,
+            1,
+            "First sentence of the original text here.",
+            "First sentence of the original text, here.",
+            0.95,
+            0.8,
+        )
+    ]
+    left, right = sides(a, b, passages)
+    assert [[(s.kind, s.pair) for s in p] for p in left] == [
+        [("aligned", 0)],
+        [("dropped", -1)],
+        [("plain", -1)],
+    ]
+    assert [[(s.kind, s.pair) for s in p] for p in right] == [[("added", -1)], [("aligned", 0)]]
+
+
+def test_timeline_rows_by_source_and_original_first() -> None:
+    from datetime import UTC, datetime
+
+    from samestory.api.views import timeline
+    from samestory.article import Article
+
+    def art(i: str, source: str, hour: int | None, lang: str) -> Article:
+        when = datetime(2025, 3, 14, hour, tzinfo=UTC) if hour is not None else None
+        return Article(id=i, text="t", source=source, published=when, language=lang)
+
+    plot = timeline(
+        [
+            (art("o", "wire", 7, "en"), "original"),
+            (art("c", "farm", 19, "fr"), "translation"),
+            (art("d", "wire", None, "en"), "duplicate"),
+        ]
+    )
+    assert [name for name, _ in plot.rows] == ["wire", "farm"]
+    xs = {d.article_id: d.x for d in plot.dots}
+    assert xs["o"] < xs["c"] < xs["d"]  # undated at the right
+    assert plot.undated and plot.languages == ["en", "fr"]
+    assert plot.dots[0].relation == "original"

@@ -55,7 +55,10 @@ def page(site: LiveServer) -> Iterator[Any]:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         tab = context.new_page()
         outside: list[str] = []
-        tab.on("request", lambda request: None if request.url.startswith(site.url) else outside.append(request.url))
+        tab.on(
+            "request",
+            lambda request: None if request.url.startswith(site.url) else outside.append(request.url),
+        )
         errors: list[str] = []
         tab.on("pageerror", lambda error: errors.append(str(error)))
         yield tab
@@ -110,16 +113,22 @@ def test_story_list_then_a_story_with_aligned_passages(site: LiveServer, page: A
 def test_compare_page(site: LiveServer, page: Any) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{site.url}/web/compare")
-    page.fill("textarea[name=a]", (
-        "A large fire broke out at a recycling plant in Sheffield on Friday night. "
-        "Around 400 homes were evacuated as thick smoke spread over the Attercliffe area. "
-        "South Yorkshire Fire and Rescue said twelve engines were sent to the scene."
-    ))
-    page.fill("textarea[name=b]", (
-        "Un important incendie s'est déclaré vendredi soir dans une usine de recyclage à Sheffield. "
-        "Environ 400 logements ont été évacués alors qu'une épaisse fumée recouvrait le quartier d'Attercliffe. "
-        "Les habitants devaient garder leurs fenêtres fermées jusqu'à samedi matin."
-    ))
+    page.fill(
+        "textarea[name=a]",
+        (
+            "A large fire broke out at a recycling plant in Sheffield on Friday night. "
+            "Around 400 homes were evacuated as thick smoke spread over the Attercliffe area. "
+            "South Yorkshire Fire and Rescue said twelve engines were sent to the scene."
+        ),
+    )
+    page.fill(
+        "textarea[name=b]",
+        (
+            "Un important incendie s'est déclaré vendredi soir dans une usine de recyclage à Sheffield. "
+            "Environ 400 logements ont été évacués alors qu'une épaisse fumée recouvrait le quartier d'Attercliffe. "
+            "Les habitants devaient garder leurs fenêtres fermées jusqu'à samedi matin."
+        ),
+    )
     page.click("form.compare button")
     page.wait_for_selector("section.result")
     assert "the same story" in page.inner_text("section.result h2")

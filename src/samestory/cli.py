@@ -328,6 +328,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     from samestory.api import create_app
 
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
+    if not args.verbose:  # ingest logs a line per call, here one per POST /articles
+        logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
     app = create_app(args.db, token=token, max_body=args.max_body)
     log.info(
         "serving %s on http://%s:%d/web (API docs: /docs), %s",

@@ -118,8 +118,7 @@ class BodyLimit:
                 await _error(400, "Content-Length is not a number")(scope, receive, send)
                 return
             if int(declared) > self.limit:
-                await self._drain(receive, int(declared))
-                await self._too_large()(scope, receive, send)
+                await _error(413, self._message())(scope, receive, send)
                 return
         received = 0
 
@@ -134,25 +133,16 @@ class BodyLimit:
 
         await self.app(scope, limited, send)
 
-    async def _drain(self, receive: Receive, declared: int) -> None:
-        """Read (and drop) a refused body of sane size, so the client, still sending, gets the answer."""
-        if declared > 8 * self.limit:
-            return
-        while True:
-            message = await receive()
-            if message["type"] != "http.request" or not message.get("more_body"):
-                return
-
     def _message(self) -> str:
         return f"request body too large: the limit is {self.limit:,} bytes"
-
-    def _too_large(self) -> JSONResponse:
-        return _error(413, self._message())
 
 
 def _validation_message(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     details = [
-        {"where": ".".join(str(part) for part in e.get("loc", ())) or "body", "message": str(e.get("msg", ""))}
+        {
+            "where": ".".join(str(part) for part in e.get("loc", ())) or "body",
+            "message": str(e.get("msg", "")),
+        }
         for e in errors
     ]
     return "invalid request: " + "; ".join(f"{d['where']}: {d['message']}" for d in details[:5]), details
@@ -202,7 +192,9 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
 _bearer = HTTPBearer(auto_error=False, description="the server's token (`serve --token` or SAMESTORY_TOKEN)")
 
 
-def writer(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+def writer(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
     """Let a write through only with the server's token (403 on a read-only server, 401 without the token)."""
     token: str | None = request.app.state.token
     if token is None:
@@ -230,7 +222,9 @@ def _article_from_json(body: bytes) -> Article:
     except UnicodeDecodeError:
         raise InputError(_WHERE, "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise InputError(_WHERE, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(
+            _WHERE, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     if not isinstance(record, dict):
         raise InputError(_WHERE, "expected a JSON object with `text` (or `html` and `url`)")
     try:
@@ -264,7 +258,9 @@ def _article_from_json(body: bytes) -> Article:
     )
 
 
-def _from_html(page: bytes, url: str, published: datetime | None, meta: dict[str, Any] | None, extract: Any) -> Article:
+def _from_html(
+    page: bytes, url: str, published: datetime | None, meta: dict[str, Any] | None, extract: Any
+) -> Article:
     found = extract(page, _WHERE, url=url, published=published, meta=meta)
     if isinstance(found, InputError):
         raise found
@@ -272,7 +268,11 @@ def _from_html(page: bytes, url: str, published: datetime | None, meta: dict[str
 
 
 def _links(article_id: str, story_id: int) -> dict[str, str]:
-    return {"article": f"/articles/{article_id}", "story": f"/stories/{story_id}", "page": f"/web/stories/{story_id}"}
+    return {
+        "article": f"/articles/{article_id}",
+        "story": f"/stories/{story_id}",
+        "page": f"/web/stories/{story_id}",
+    }
 
 
 def _brief(stored: StoredArticle) -> dict[str, Any]:
@@ -349,7 +349,9 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         docs_js = docs_css = ""
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if request.url.path.startswith("/web"):
@@ -363,7 +365,10 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         if not docs_js:
             raise HTTPException(404, "no docs: pip install 'samestory[serve]' (swagger-ui-bundle)")
         return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="samestory API", swagger_js_url=docs_js, swagger_css_url=docs_css,
+            openapi_url="/openapi.json",
+            title="samestory API",
+            swagger_js_url=docs_js,
+            swagger_css_url=docs_css,
             swagger_favicon_url="/static/favicon.svg",
         )
 
@@ -388,7 +393,8 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         },
     )
     async def post_article(
-        request: Request, url: Annotated[str | None, Query(description="with an HTML body: the page's URL")] = None
+        request: Request,
+        url: Annotated[str | None, Query(description="with an HTML body: the page's URL")] = None,
     ) -> JSONResponse:
         body = await request.body()
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -423,7 +429,9 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
             status_code=201,
         )
 
-    @app.get("/articles/{article_id}", tags=["articles"], summary="A stored article, processed, and its story")
+    @app.get(
+        "/articles/{article_id}", tags=["articles"], summary="A stored article, processed, and its story"
+    )
     def get_article(article_id: str) -> dict[str, Any]:
         found = service.stored(article_id)
         if found is None:
@@ -437,7 +445,9 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
 
     @app.get("/stories", tags=["stories"], summary="Stories, most recently seen first")
     def get_stories(
-        q: Annotated[str, Query(max_length=500, description="words in the headline, sources or languages")] = "",
+        q: Annotated[
+            str, Query(max_length=500, description="words in the headline, sources or languages")
+        ] = "",
         since: Annotated[datetime | None, Query(description="seen on or after (ISO 8601)")] = None,
         until: Annotated[datetime | None, Query(description="seen on or before (ISO 8601)")] = None,
         limit: Annotated[int, Query(ge=1, le=config.API_MAX_PAGE_SIZE)] = config.API_PAGE_SIZE,
@@ -449,10 +459,17 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
             "total": len(found),
             "offset": offset,
             "limit": limit,
-            "stories": [{**s.to_dict(), "links": {"story": f"/stories/{s.id}", "page": f"/web/stories/{s.id}"}} for s in page],
+            "stories": [
+                {**s.to_dict(), "links": {"story": f"/stories/{s.id}", "page": f"/web/stories/{s.id}"}}
+                for s in page
+            ],
         }
 
-    @app.get("/stories/{story_id}", tags=["stories"], summary="A story: its likely original and each copy against it")
+    @app.get(
+        "/stories/{story_id}",
+        tags=["stories"],
+        summary="A story: its likely original and each copy against it",
+    )
     def get_story(story_id: int) -> dict[str, Any]:
         found = service.story(story_id)
         if found is None:
@@ -471,7 +488,9 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         return RedirectResponse("/web")
 
     @app.get("/web", include_in_schema=False)
-    def web_stories(request: Request, q: str = "", since: str = "", until: str = "", page: int = 1) -> Response:
+    def web_stories(
+        request: Request, q: str = "", since: str = "", until: str = "", page: int = 1
+    ) -> Response:
         problems = []
         bounds: list[datetime | None] = []
         for name, value in (("since", since), ("until", until)):
@@ -505,8 +524,12 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
         stored, provenance = found
-        plot = timeline([(provenance.original, "original"), *((c.article, c.relation) for c in provenance.copies)])
-        copies = [(c, *sides(provenance.original.text, c.article.text, c.passages)) for c in provenance.copies]
+        plot = timeline(
+            [(provenance.original, "original"), *((c.article, c.relation) for c in provenance.copies)]
+        )
+        copies = [
+            (c, *sides(provenance.original.text, c.article.text, c.passages)) for c in provenance.copies
+        ]
         return templates.TemplateResponse(
             request,
             "story.html",
@@ -518,7 +541,9 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         return templates.TemplateResponse(request, "compare.html", {"a": "", "b": "", "result": None})
 
     @app.post("/web/compare", include_in_schema=False)
-    def web_compare(request: Request, a: Annotated[str, Form()] = "", b: Annotated[str, Form()] = "") -> Response:
+    def web_compare(
+        request: Request, a: Annotated[str, Form()] = "", b: Annotated[str, Form()] = ""
+    ) -> Response:
         if not a.strip() or not b.strip():
             raise HTTPException(422, "paste a text on both sides")
         first, second = _pair(a, b)
@@ -541,7 +566,11 @@ def _pair(a: str | TextIn, b: str | TextIn) -> tuple[Article, Article]:
         if given.language and language is None:
             raise InputError(f"{_WHERE}: {name}.language", f"not a language code: {given.language!r}")
         return Article(
-            id=name, text=given.text.strip(), title=given.title.strip(), language=language, published=given.published
+            id=name,
+            text=given.text.strip(),
+            title=given.title.strip(),
+            language=language,
+            published=given.published,
         )
 
     return article("a", a), article("b", b)

@@ -55,9 +55,7 @@ def matches(summary: StorySummary, words: list[str], since: datetime | None, unt
             return False
     if since is not None and (summary.last_seen is None or _utc(summary.last_seen) < since):
         return False
-    if until is not None and (summary.first_seen is None or _utc(summary.first_seen) > until):
-        return False
-    return True
+    return until is None or (summary.first_seen is not None and _utc(summary.first_seen) <= until)
 
 
 class Service:
@@ -105,9 +103,7 @@ class Service:
         found = store.get([seq]) if seq is not None else []
         return found[0] if found else None
 
-    def stories(
-        self, query: str, since: datetime | None, until: datetime | None
-    ) -> list[StorySummary]:
+    def stories(self, query: str, since: datetime | None, until: datetime | None) -> list[StorySummary]:
         """The stories that fit a search, most recently seen first."""
         since = _utc(since) if since else None
         until = _utc(until) if until else None

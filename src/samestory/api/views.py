@@ -39,14 +39,18 @@ def segments(text: str, pairs: dict[int, int], unaligned: str) -> list[list[Segm
                 paragraph.append(Segment(sentence))
                 continue
             pair = pairs.get(index)
-            paragraph.append(Segment(sentence, "aligned", pair) if pair is not None else Segment(sentence, unaligned))
+            paragraph.append(
+                Segment(sentence, "aligned", pair) if pair is not None else Segment(sentence, unaligned)
+            )
             index += 1
         if paragraph:
             out.append(paragraph)
     return out
 
 
-def sides(a_text: str, b_text: str, passages: Sequence[Passage]) -> tuple[list[list[Segment]], list[list[Segment]]]:
+def sides(
+    a_text: str, b_text: str, passages: Sequence[Passage]
+) -> tuple[list[list[Segment]], list[list[Segment]]]:
     """Two texts side by side: aligned passages numbered in the order of text A (the same number on both
     sides), what B dropped marked on A, what B added marked on B."""
     ordered = sorted(passages, key=lambda p: p.a_index)
@@ -123,7 +127,9 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     ticks: list[tuple[float, str, str]] = []
     if times:
         fmt = "%Y-%m-%d %H:%M" if span < 3 * 86400 else "%Y-%m-%d"
-        for share, anchor in ((0.0, "start"), (0.5, "middle"), (1.0, "end")) if last > first else ((0.0, "start"),):
+        for share, anchor in (
+            ((0.0, "start"), (0.5, "middle"), (1.0, "end")) if last > first else ((0.0, "start"),)
+        ):
             when = datetime.fromtimestamp(first + share * (last - first), UTC)
             ticks.append((round(_LEFT + (plot_right - _LEFT) * share, 1), when.strftime(fmt), anchor))
     return Timeline(
