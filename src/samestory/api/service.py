@@ -46,13 +46,18 @@ def _fold(text: str) -> str:
     return unidecode(text).casefold()
 
 
-def matches(summary: StorySummary, words: list[str], since: datetime | None, until: datetime | None) -> bool:
-    """Whether a story fits a search: every word in its headline, sources or languages (case and accents
-    ignored), and seen inside [since, until] (a story overlapping the range fits)."""
-    if words:
-        haystack = _fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
-        if not all(w in haystack for w in words):
-            return False
+def searchable(summary: StorySummary) -> str:
+    """What a search looks in: the headline, sources and languages, case and accents folded."""
+    return _fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
+
+
+def matches(
+    summary: StorySummary, haystack: str, words: list[str], since: datetime | None, until: datetime | None
+) -> bool:
+    """Whether a story fits a search: every word in its `searchable` text, and seen inside [since, until]
+    (a story overlapping the range fits)."""
+    if words and not all(w in haystack for w in words):
+        return False
     if since is not None and (summary.last_seen is None or _utc(summary.last_seen) < since):
         return False
     return until is None or (summary.first_seen is not None and _utc(summary.first_seen) <= until)
@@ -70,6 +75,10 @@ class Service:
         self._readers_lock = threading.Lock()
         self._work = threading.Lock()
         self._traces: OrderedDict[tuple[int, tuple[int, ...]], Provenance] = OrderedDict()
+        # The story list with its search text, and the article count it was read at (a store only grows, and
+        # stories change only when an article is added, so the count tells when to read it again).
+        self._listing: tuple[int, list[tuple[StorySummary, str]]] = (-1, [])
+        self._listing_lock = threading.Lock()
         self.clusterer = Clusterer(SQLiteStore(db_path)) if writable else None
 
     def reader(self) -> SQLiteStore:
@@ -108,7 +117,18 @@ class Service:
         since = _utc(since) if since else None
         until = _utc(until) if until else None
         words = _fold(query).split()
-        return [s for s in self.reader().stories(since=since) if matches(s, words, since, until)]
+        return [s for s, text in self._summaries() if matches(s, text, words, since, until)]
+
+    def _summaries(self) -> list[tuple[StorySummary, str]]:
+        store = self.reader()
+        count = store.count()
+        with self._listing_lock:
+            if self._listing[0] == count:
+                return self._listing[1]
+        listing = [(s, searchable(s)) for s in store.stories()]
+        with self._listing_lock:
+            self._listing = (count, listing)
+        return listing
 
     def story(self, story_id: int) -> tuple[list[StoredArticle], Provenance] | None:
         """A story's articles and its trace (cached until the story changes); None when there is no such story."""
