@@ -133,7 +133,7 @@ def scores(predicted: dict[str, object], gold: dict[str, int]) -> dict[str, floa
     keys = sorted(gold)
     labels_true = [gold[k] for k in keys]
     labels_pred = [str(predicted[k]) for k in keys]
-    (tn, fp), (fn, tp) = pair_confusion_matrix(labels_true, labels_pred)  # ordered pairs, both counted twice
+    (_, fp), (fn, tp) = pair_confusion_matrix(labels_true, labels_pred)  # ordered pairs, both counted twice
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     return {
@@ -231,7 +231,7 @@ def main() -> None:
             workdir.mkdir()
             out = subprocess.run(
                 [sys.executable, __file__, "--child", system, str(stream), str(workdir)],
-                capture_output=True, text=True,
+                capture_output=True, text=True, check=False,
             )
             if out.returncode:
                 sys.exit(f"{system} failed:\n{out.stderr[-3000:]}")

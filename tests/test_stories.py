@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,8 +26,6 @@ from samestory.pipeline import process
 from samestory.read import Reader
 from samestory.store import SQLiteStore, open_store
 from samestory.stories import Clusterer, ingest, trace
-
-from conftest import EXAMPLES, ROOT
 
 GOLD = EXAMPLES / "gold.jsonl"
 # Floors pinned from the figures in BENCHMARKS.md ("Stories"); a change that lowers them fails.

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from samestory import config
+from samestory.article import Article
 from samestory.embed import DIM, embed
 from samestory.errors import ConfigError
-from samestory.article import Article
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Self
 
 from samestory.article import Article
 from samestory.errors import StoreError
@@ -66,7 +67,7 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: can't open the store ({exc})") from exc
 
-    def __enter__(self) -> SQLiteStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -79,9 +80,8 @@ class SQLiteStore:
             raise StoreError(f"{self.path}: {exc}") from exc
 
     def contains(self, article: Article) -> bool:
-        if article.url:
-            if self._execute("SELECT 1 FROM articles WHERE url = ?", (article.url,)).fetchone():
-                return True
+        if article.url and self._execute("SELECT 1 FROM articles WHERE url = ?", (article.url,)).fetchone():
+            return True
         row = self._execute(
             "SELECT 1 FROM articles WHERE id = ? OR (content_hash = ? AND (url IS NULL OR ? IS NULL) "
             "AND source IS ?)",

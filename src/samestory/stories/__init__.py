@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from samestory.stories.cluster import Assignment, Clusterer, Match
-from samestory.stories.ingest import IngestStats, ingest, in_publication_order
+from samestory.stories.ingest import IngestStats, in_publication_order, ingest
 from samestory.stories.provenance import Copy, Provenance, trace
 
 __all__ = [

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,7 @@ def _sort_key(item: tuple[int, Article]) -> tuple[int, float, int]:
         return (1, 0.0, index)
     published = article.published
     if published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
+        published = published.replace(tzinfo=UTC)
     return (0, published.timestamp(), index)
 
 

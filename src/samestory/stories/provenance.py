@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from samestory import config
@@ -96,7 +96,7 @@ def _when(article: Article) -> float:
         return float("inf")
     published = article.published
     if published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
+        published = published.replace(tzinfo=UTC)
     return published.timestamp()
 
 
@@ -111,9 +111,13 @@ def content_farm_flags(article: Article, story_words: set[str], relation: str | 
         if len(link_words) >= 4 and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
             flags.append("unrelated_links")
             break
-    if relation in DERIVED and original is not None and article.source != original.source:
-        if not _credits(article, original):
-            flags.append("no_attribution")
+    if (
+        relation in DERIVED
+        and original is not None
+        and article.source != original.source
+        and not _credits(article, original)
+    ):
+        flags.append("no_attribution")
     return flags
 
 
