@@ -52,7 +52,11 @@ LINES = [
     ("fr", "» Lire aussi : Cinq idées de sorties pour le week-end", "related_link"),
     ("fr", "Vous aimerez aussi", "recommended"),
     ("fr", "Laisser un commentaire", "comment_form"),
-    ("fr", "Votre adresse e-mail ne sera pas publiée. Les champs obligatoires sont indiqués avec *", "comment_form"),
+    (
+        "fr",
+        "Votre adresse e-mail ne sera pas publiée. Les champs obligatoires sont indiqués avec *",
+        "comment_form",
+    ),
     ("fr", "Partager", "share"),
     ("fr", "Publicité", "advertisement"),
     ("fr", "Tous droits réservés", "copyright"),
@@ -60,7 +64,11 @@ LINES = [
     ("de", "Mehr zum Thema: Pegelstände live", "related_link"),
     ("de", "Das könnte Sie auch interessieren", "recommended"),
     ("de", "Schreibe einen Kommentar", "comment_form"),
-    ("de", "Deine E-Mail-Adresse wird nicht veröffentlicht. Erforderliche Felder sind mit * markiert", "comment_form"),
+    (
+        "de",
+        "Deine E-Mail-Adresse wird nicht veröffentlicht. Erforderliche Felder sind mit * markiert",
+        "comment_form",
+    ),
     ("de", "Teilen", "share"),
     ("de", "Anzeige", "advertisement"),
     ("es", "Lee también: La ola de calor dispara el consumo", "related_link"),
@@ -71,7 +79,11 @@ LINES = [
     ("pt", "Leia também: Obras na Avenida da Boavista", "related_link"),
     ("pt", "Veja também: Preço dos combustíveis volta a subir", "related_link"),
     ("pt", "Deixe um comentário", "comment_form"),
-    ("pt", "O seu endereço de email não será publicado. Campos obrigatórios são marcados com *", "comment_form"),
+    (
+        "pt",
+        "O seu endereço de email não será publicado. Campos obrigatórios são marcados com *",
+        "comment_form",
+    ),
     ("pt", "Publicidade", "advertisement"),
     ("it", "Leggi anche: Il maltempo colpisce la Liguria", "related_link"),
     ("it", "Lascia un commento", "comment_form"),
@@ -136,37 +148,47 @@ def test_lead_repeated_inside_a_longer_paragraph_goes_once() -> None:
 GLUED = [
     (
         "en",
-        "The navy held drills this week in the East China Sea. read alsoOil: Russia has already redirected its "
-        "deliveries to India and China Russia is also trying to increase its gas deliveries to the Chinese economy, "
-        "a major consumer of energy, and has accelerated this movement. Indeed, Moscow turned to Asia.",
+        (
+            "The navy held drills this week in the East China Sea. read alsoOil: Russia has already redirected its "
+            "deliveries to India and China Russia is also trying to increase its gas deliveries to the Chinese economy, "
+            "a major consumer of energy, and has accelerated this movement. Indeed, Moscow turned to Asia."
+        ),
         "read alsoOil: Russia has already redirected its deliveries to India and China",
     ),
     (
         "fr",
-        "Les manœuvres ont eu lieu cette semaine en mer de Chine orientale. Lire aussi : La Russie a déjà redirigé "
-        "ses livraisons vers l'Inde et la Chine La Russie tente aussi d'augmenter ses livraisons de gaz à "
-        "l'économie chinoise, grande consommatrice d'énergie, et a accéléré ce mouvement ces derniers mois.",
+        (
+            "Les manœuvres ont eu lieu cette semaine en mer de Chine orientale. Lire aussi : La Russie a déjà redirigé "
+            "ses livraisons vers l'Inde et la Chine La Russie tente aussi d'augmenter ses livraisons de gaz à "
+            "l'économie chinoise, grande consommatrice d'énergie, et a accéléré ce mouvement ces derniers mois."
+        ),
         "Lire aussi : La Russie a déjà redirigé ses livraisons vers l'Inde et la Chine",
     ),
     (
         "es",
-        "Los embalses están al 23 % de su capacidad. Te puede interesar: Frente frío podría generar la quinta "
-        "tormenta invernal Desde el pasado 15 de diciembre de 2019, las autoridades han activado el plan de "
-        "emergencia en once municipios del norte del país y han pedido calma a la población afectada.",
+        (
+            "Los embalses están al 23 % de su capacidad. Te puede interesar: Frente frío podría generar la quinta "
+            "tormenta invernal Desde el pasado 15 de diciembre de 2019, las autoridades han activado el plan de "
+            "emergencia en once municipios del norte del país y han pedido calma a la población afectada."
+        ),
         "Te puede interesar: Frente frío podría generar la quinta tormenta invernal",
     ),
     (
         "de",
-        "Das sagte Geisel am Dienstag. Lesen Sie auch: Corona-Krise - welche Regeln in Berlin gelten Nur langsame "
-        "Lockerungen seien möglich, um die Lage im Griff zu behalten, sagte der Senator weiter. Die Zahl der "
-        "Neuinfektionen sei in den vergangenen Tagen wieder leicht gestiegen, hieß es aus der Senatsverwaltung.",
+        (
+            "Das sagte Geisel am Dienstag. Lesen Sie auch: Corona-Krise - welche Regeln in Berlin gelten Nur langsame "
+            "Lockerungen seien möglich, um die Lage im Griff zu behalten, sagte der Senator weiter. Die Zahl der "
+            "Neuinfektionen sei in den vergangenen Tagen wieder leicht gestiegen, hieß es aus der Senatsverwaltung."
+        ),
         "Lesen Sie auch: Corona-Krise - welche Regeln in Berlin gelten",
     ),
 ]
 
 
 @pytest.mark.parametrize(("language", "body", "link"), GLUED)
-def test_glued_related_link_is_cut_where_the_next_sentence_starts(language: str, body: str, link: str) -> None:
+def test_glued_related_link_is_cut_where_the_next_sentence_starts(
+    language: str, body: str, link: str
+) -> None:
     article = _cleaned(body, language=language)
     assert [(r.text, r.rule) for r in article.removed] == [(link, "related_link")]
     assert article.text == re.sub(r"\s+", " ", body.replace(link, "")).strip()
@@ -280,7 +302,9 @@ def test_examples_lose_their_boilerplate() -> None:
     for entry in gold:
         header, body = (root / entry["path"]).read_text(encoding="utf-8").split("\n\n", 1)
         fields = dict(line.split(" ", 1) for line in header.splitlines())
-        articles[entry["path"]] = clean(Article(id=entry["path"], title=fields["title"], text=body, language=fields["lang"]))
+        articles[entry["path"]] = clean(
+            Article(id=entry["path"], title=fields["title"], text=body, language=fields["lang"])
+        )
     for entry in gold:
         if entry["relation"] in ("original", "translation", "same_event", "unrelated"):
             assert articles[entry["path"]].removed == [], entry["path"]  # no boilerplate written there
@@ -291,7 +315,9 @@ def test_examples_lose_their_boilerplate() -> None:
     for entry in farms:
         article = articles[entry["path"]]
         rules = _rules(article)
-        assert {"repeated_title", "related_link", "recommended", "author_bio", "comment_form"} <= rules, entry["path"]
+        assert {"repeated_title", "related_link", "recommended", "author_bio", "comment_form"} <= rules, (
+            entry["path"]
+        )
         assert "*" not in article.text and "@" not in article.text
         last = article.text.splitlines()[-1]
         assert last.endswith((".", "»", "”", '"', "“")), (entry["path"], last)
@@ -324,19 +350,27 @@ def test_semeval_removals_stay_small(semeval_path: Path) -> None:
 
 # --- properties ---------------------------------------------------------------------------------------------
 
-_BOILERPLATE_BITS = [line for _, line, _ in LINES] + ["About the Author: X", '"Bio."', "read alsoOil: A B C D"]
+_BOILERPLATE_BITS = [line for _, line, _ in LINES] + [
+    "About the Author: X",
+    '"Bio."',
+    "read alsoOil: A B C D",
+]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
-        st.one_of(st.text(max_size=80), st.sampled_from(_BOILERPLATE_BITS), st.sampled_from(STORY.split("\n\n"))),
+        st.one_of(
+            st.text(max_size=80), st.sampled_from(_BOILERPLATE_BITS), st.sampled_from(STORY.split("\n\n"))
+        ),
         max_size=12,
     ),
     st.lists(st.sampled_from(["\n", "\n\n", " ", "  ", "\r\n", ". "]), min_size=12, max_size=12),
     st.sampled_from(["", "Council approves budget", "Also read"]),
 )
-def test_clean_never_raises_never_grows_and_removes_only_raw_text(parts: list[str], seps: list[str], title: str) -> None:
+def test_clean_never_raises_never_grows_and_removes_only_raw_text(
+    parts: list[str], seps: list[str], title: str
+) -> None:
     body = "".join(part + sep for part, sep in zip(parts, seps, strict=False))
     article = _cleaned(body, title=title)
     assert len(article.text) <= len(body)
@@ -346,7 +380,16 @@ def test_clean_never_raises_never_grows_and_removes_only_raw_text(parts: list[st
     assert again.text == article.text
 
 
-_SUBJECTS = ["The minister", "Police", "Shares", "Residents", "The company", "Officials", "Farmers", "The union"]
+_SUBJECTS = [
+    "The minister",
+    "Police",
+    "Shares",
+    "Residents",
+    "The company",
+    "Officials",
+    "Farmers",
+    "The union",
+]
 _VERBS = ["said", "announced", "rejected", "approved", "reported", "criticised", "welcomed", "expected"]
 _WORDS = [
     "the", "new", "plan", "on", "Friday", "in", "Lyon", "budget", "related", "comment", "share", "advertisement",

@@ -34,14 +34,16 @@ _WEAK = (
     r"related|more|read|see|also|[àa] lire|lire|mehr|lesen|lee|lea|más información|te recomendamos|leia|veja|saiba mais"
     r"|leggi|approfondisci"
 )
-_RELATED_AT_START = re.compile(rf"^(?:(?:{_STRONG})\b|(?:{_STRONG})(?=[A-ZÀ-Ý])|(?:{_WEAK})\s*[:：])", re.I)
+_RELATED_AT_START = re.compile(
+    rf"^(?:(?:{_STRONG})\b|(?:{_STRONG})(?=[A-ZÀ-Ý])|(?:{_WEAK})\s*[:：])", re.IGNORECASE
+)
 # A whole short line may also be a bare "Read more" link.
-_RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})", re.I)
+_RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})", re.IGNORECASE)
 # In the middle of a line, a marker counts only right after a sentence end or a wide gap.
 _RELATED_INLINE = re.compile(
-    rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.I
+    rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.IGNORECASE
 )
-_MARKER_TAIL = re.compile(r"[\s:：\-–—|»]*")
+_MARKER_CHARS = " \t\u00a0:：-–—|»"  # between a related-link marker and its title
 
 _RECOMMENDED = re.compile(
     r"^(?:you may also like|you might also like|recommended(?: for you| stories| articles| reading)?|most read|most popular"
@@ -50,7 +52,7 @@ _RECOMMENDED = re.compile(
     r"|beliebte artikel|empfohlen|(?:también )?te puede gustar|lo más leído|más leídas|más leídos|recomendados?"
     r"|pode também gostar|você também pode gostar|também pode gostar|mais lidas|mais lidos|ti potrebbe interessare"
     r"|i più letti|più letti|potrebbe piacerti anche)\s*[:：]?$",
-    re.I,
+    re.IGNORECASE,
 )
 _ADS = (
     r"advertisements?|advertising|sponsored(?: content)?|publicité|publicite|annonce|anzeige|werbung|publicidad"
@@ -60,7 +62,7 @@ _AD_LINE = re.compile(
     rf"^(?:{_ADS}|story continues below(?: advertisement)?|article continues below(?: advertisement)?"
     r"|la suite après (?:cette )?(?:la )?publicité|weiterlesen nach der anzeige|continúa leyendo|continue reading below)"
     r"\s*[:.]?$",
-    re.I,
+    re.IGNORECASE,
 )
 # An ad label between sentences: "pandemic. Advertisement Advertisement But ..." or "- Publicidad -". Capitalised
 # only: "die Anzeige gegen ..." is German for a police complaint.
@@ -77,7 +79,7 @@ _COMMENT_HEAD = re.compile(
     r"|laisser une réponse|commentaires?|schreibe(?:n sie)? einen kommentar|hinterlasse einen kommentar"
     r"|kommentare?|deja (?:una respuesta|un comentario)|comentarios?|deixe (?:uma resposta|um comentário|o seu comentário)"
     r"|comentários?|lascia un commento|lascia una risposta|commenti)\s*[:]?$",
-    re.I,
+    re.IGNORECASE,
 )
 _COMMENT_PREFIX = re.compile(
     r"^(?:your email address will not be published|required fields are marked|save my name, email"
@@ -86,41 +88,48 @@ _COMMENT_PREFIX = re.compile(
     r"|tu (?:dirección de )?correo electrónico no será publicad[oa]|los campos obligatorios están marcados"
     r"|o seu endereço de e-?mail não será publicado|campos obrigatórios são marcados"
     r"|il tuo indirizzo (?:e-?mail )?non sarà pubblicato|i campi obbligatori sono contrassegnati)",
-    re.I,
+    re.IGNORECASE,
 )
 # Form fields, removed only after a comment heading ("Name *", "Website", "Post Comment").
 _COMMENT_FIELD = re.compile(
     r"^(?:name|email|e-mail|website|comment|post comment|submit|nom|site web|commentaire|laisser un commentaire"
     r"|kommentar|webseite|kommentar abschicken|nombre|correo electrónico|web|publicar comentario|nome|site"
     r"|comentário|publicar comentário|sito web|commento|invia commento)\s*\*?$",
-    re.I,
+    re.IGNORECASE,
 )
 _AUTHOR_HEAD = re.compile(
     r"^(?:about the author|about the writer|[àa] propos de l['’]auteur|über den autor|über die autorin|zum autor|zur autorin"
     r"|sobre el autor|sobre la autora|acerca del autor|sobre o autor|sobre a autora|sull['’]autore)\b\s*[:：\-–]?.{0,80}$",
-    re.I,
+    re.IGNORECASE,
 )
 _SHARE_HEAD = re.compile(
     r"^(?:(?:read or )?share(?: this(?: article| story| post| page)?| on| via| the article)?|partager|partagez"
     r"|teilen|artikel teilen|diesen artikel teilen|compartir|comparte|compartilhe|compartilhar|partilhar|partilhe"
     r"|condividi)\b",
-    re.I,
+    re.IGNORECASE,
 )
-_SOCIAL = frozenset(
+
+
+def _words(text: str) -> frozenset[str]:
+    """A set of words written as one string."""
+    return frozenset(text.split())
+
+
+_SOCIAL = _words(
     """facebook twitter x linkedin whatsapp email e mail print pinterest telegram reddit messenger copy link like this
     loading more tumblr pocket skype imprimer drucken imprimir stampa sur on via auf en em su cet article artikel diesen
-    esta noticia notícia story""".split()
+    esta noticia notícia story"""
 )
 _FOLLOW = re.compile(
     r"^(?:follow us|follow (?:\w+ )?on (?:twitter|facebook|instagram|x|linkedin|tiktok|youtube)|suivez-nous"
     r"|suivez \w+ sur|folgen sie uns|folge uns|themen folgen|síguenos|siga-nos|segue-nos|seguici)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _SUBSCRIBE = re.compile(
     r"^(?:subscribe|sign up|abonnez-vous|inscrivez-vous|newsletter abonnieren|jetzt abonnieren|melden sie sich"
     r"|suscríbete|suscribite|assine|inscreva-se|iscriviti)\b(?=.*(?:newsletter|subscri|abonn|suscr|assin|inscri|iscri"
     r"|e-?mail|alert))",
-    re.I,
+    re.IGNORECASE,
 )
 _COOKIE = re.compile(
     r"^(?:we use cookies|this (?:web)?site uses cookies|by (?:continuing|using) (?:to use )?(?:this|our) (?:site|website)"
@@ -128,49 +137,55 @@ _COOKIE = re.compile(
     r"|diese (?:web)?seite verwendet cookies|utilizamos cookies|usamos cookies|este (?:sitio|site) (?:web )?(?:usa|utiliza) cookies"
     r"|questo sito utilizza (?:i )?cookie|accept(?: all)? cookies|cookie (?:settings|policy|preferences)"
     r"|tout accepter|alle akzeptieren|aceptar todas|aceitar todos|accetta tutti)",
-    re.I,
+    re.IGNORECASE,
 )
 _COPYRIGHT_LINE = re.compile(
     r"^(?:©|\(c\)\s|copyright\b|all rights reserved|tous droits réservés|alle rechte vorbehalten"
     r"|todos los derechos reservados|todos os direitos reservados|tutti i diritti riservati)",
-    re.I,
+    re.IGNORECASE,
 )
 # A credit or copyright at the end of a line: "Rubriklistenbild: © picture alliance / dpa".
 _COPYRIGHT_TAIL = re.compile(
-    r"(?<![(\w])(?:(?:rubriklistenbild|bild|foto|photo|image|credit|quelle)\s*:\s*)?(?:copyright\s*)?©[^\n]*$", re.I
+    r"(?<![(\w])(?:(?:rubriklistenbild|bild|foto|photo|image|credit|quelle)\s*:\s*)?(?:copyright\s*)?©[^\n]*$",
+    re.IGNORECASE,
 )
-_RIGHTS = re.compile(r"rights reserved|droits réservés|rechte vorbehalten|derechos reservados|direitos reservados|diritti riservati", re.I)
-_SHARE_TAIL = re.compile(r"(?<=\s)(?:read or )?share this(?: story| article)?\s*:[^\n]{0,200}$", re.I)
+_RIGHTS = re.compile(
+    r"rights reserved|droits réservés|rechte vorbehalten|derechos reservados|direitos reservados|diritti riservati",
+    re.IGNORECASE,
+)
+_SHARE_TAIL = re.compile(
+    r"(?<=\s)(?:read or )?share this(?: story| article)?\s*:[^\n]{0,200}$", re.IGNORECASE
+)
 _WIDGET = re.compile(
     r"sign up to free (?:daily )?email alerts from \S+(?: - daily)?(?: subscribe)?|thank you for subscribing"
     r"|see our privacy notice|invalid email|could not subscribe, try again later",
-    re.I,
+    re.IGNORECASE,
 )
 _HEADER = re.compile(
     r"^(?:date|published|updated|posted|last updated|publié(?: le)?|mis à jour(?: le)?|veröffentlicht(?: am)?"
     r"|aktualisiert(?: am)?|stand|publicado(?: el| em)?|actualizado|atualizado(?: em)?|pubblicato(?: il)?|aggiornato)"
     r"\s*[:：]?\s*(?=[^\n]*\d)[\w ,./:+\-]{4,40}$",
-    re.I,
+    re.IGNORECASE,
 )
 
 # Words after which a sentence can't end, so a capitalised word after them doesn't start a new sentence.
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = _words(
     """the a an of to in on at for with and or but from by as is are was were be has have had that this its their his
     her our your into over under about after before between than then not no le la les un une des de du et ou à au aux
     en pour par sur avec dans que qui son sa ses est sont der die das den dem des ein eine einen einem und oder zu im
     am an auf für mit von vom bei aus nach ist sind hat haben el los las unos unas del y o al por para con su sus es
-    son ha os as um uma do da dos das em no na nos nas seu sua são il lo gli di della che è""".split()
+    son ha os as um uma do da dos das em no na nos nas seu sua são il lo gli di della che è"""
 )
 # Capitalised words that often start a sentence, even when the next word is capitalised too ("The Kremlin ...").
-_STARTERS = frozenset(
+_STARTERS = _words(
     """The A An In On At But This That These It He She They We According Le La Les Un Une Des Dans Selon Il Elle Ils
-    Der Die Das Ein Eine Im Am Nach El Los Las Según En Os As Segundo Na No Gli Lo Secondo""".split()
+    Der Die Das Ein Eine Im Am Nach El Los Las Según En Os As Segundo Na No Gli Lo Secondo"""
 )
 # In German every noun is capitalised, so there only these words are taken to start a sentence.
-_STARTERS_DE = frozenset(
+_STARTERS_DE = _words(
     """Der Die Das Den Dem Ein Eine Es Er Sie Wir Ich Man Nur Doch Auch Im Am Bei Nach Laut Mit Seit Wie Was Wer Als
     Wenn Dass Denn Aber Und Auf In An Zu Um Für Von Vor Über Unter So Da Dann Jetzt Heute Gestern Zum Zur Diese Dieser
-    Dieses""".split()
+    Dieses"""
 )
 _TOKEN = re.compile(r"\S+")
 _SENTENCE_END = re.compile(r"[.!?…][\"”’»)]?(?=\s+[\"“«„‘]?[A-ZÀ-Ý])")
@@ -206,7 +221,9 @@ def clean(article: Article) -> Article:
 
 
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
-    lines = [(m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()]
+    lines = [
+        (m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()
+    ]
     spans: list[_Span] = []
     title_key = normalize(title) if title else ""
     leading = True
@@ -278,24 +295,27 @@ def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span
     markers = [(core_at, core_at + at_start.end())] if at_start else []
     markers += [m.span() for m in _RELATED_INLINE.finditer(line) if not markers or m.start() >= markers[0][1]]
     for marker_start, marker_end in markers:
-        title_at = _MARKER_TAIL.match(line, marker_end).end()
+        title_at = marker_end + len(line[marker_end:]) - len(line[marker_end:].lstrip(_MARKER_CHARS))
         title_end = _link_title_end(line, title_at, language)
         if title_end is None:
             continue
         if title_end == title_at:
             title_end = len(line[:title_at].rstrip())
         found.append(_Span(start + marker_start, start + title_end, "related_link"))
-    for match in _AD_INLINE.finditer(line):
-        found.append(_Span(start + match.start(), start + match.end(), "advertisement"))
-    for match in _WIDGET.finditer(line):
-        found.append(_Span(start + match.start(), start + match.end(), "share"))
-    match = _SHARE_TAIL.search(line)
-    if match:
-        found.append(_Span(start + match.start(), end, "share"))
-    match = _COPYRIGHT_TAIL.search(line)
-    if match and (len(match.group()) <= config.CLEAN_MAX_CREDIT or _RIGHTS.search(match.group())):
-        if len(match.group()) <= config.CLEAN_MAX_LINE:
-            found.append(_Span(start + match.start(), end, "copyright"))
+    for ad in _AD_INLINE.finditer(line):
+        found.append(_Span(start + ad.start(), start + ad.end(), "advertisement"))
+    for widget in _WIDGET.finditer(line):
+        found.append(_Span(start + widget.start(), start + widget.end(), "share"))
+    share = _SHARE_TAIL.search(line)
+    if share:
+        found.append(_Span(start + share.start(), end, "share"))
+    credit = _COPYRIGHT_TAIL.search(line)
+    if (
+        credit
+        and len(credit.group()) <= config.CLEAN_MAX_LINE
+        and (len(credit.group()) <= config.CLEAN_MAX_CREDIT or _RIGHTS.search(credit.group()))
+    ):
+        found.append(_Span(start + credit.start(), end, "copyright"))
     return found
 
 
@@ -318,7 +338,7 @@ def _link_title_end(line: str, at: int, language: str | None) -> int | None:
         prev, word = tokens[i - 1], tokens[i]
         if not prev[-1].isalnum() or prev.lower() in _FUNCTION_WORDS or not _CAPITAL.match(word):
             continue
-        bare = word.lstrip("\"“«„‘")
+        bare = word.lstrip('"“«„‘')
         if language == "de":
             if bare in _STARTERS_DE:
                 return at + spans[i - 1][1]
@@ -371,7 +391,8 @@ def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> lis
             continue
         padded = f" {key} "
         if key in seen or any(
-            j != i and len(other) > len(key) and padded in f" {other} " for j, (_, _, other) in enumerate(keys)
+            j != i and len(other) > len(key) and padded in f" {other} "
+            for j, (_, _, other) in enumerate(keys)
         ):
             found.append(_Span(start, end, "repeated_paragraph"))
         seen.add(key)
@@ -394,8 +415,7 @@ def _apply(raw: str, spans: list[_Span]) -> tuple[str, list[Removal]]:
     merged: list[_Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
-            if span.end > merged[-1].end:
-                merged[-1].end = span.end
+            merged[-1].end = max(merged[-1].end, span.end)
             continue
         merged.append(_Span(span.start, span.end, span.rule))
     removed: list[Removal] = []
