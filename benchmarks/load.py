@@ -14,6 +14,8 @@ Checks, after the clients stop: every article acknowledged (201) can be read bac
 server, stopped (SIGTERM) and restarted on the same store, still has every one of them, and exactly as many
 articles as were acknowledged; no request got a 5xx. Prints requests/s, latencies (p50/p95/max) by request
 kind, and exits 1 when a check fails.
+
+`--list N` times the story list (what GET /stories and the web list read) on a synthetic store of N articles.
 """
 
 from __future__ import annotations
@@ -183,12 +185,68 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
+def listing(n: int) -> dict[str, object]:
+    """GET /stories at scale, without HTTP: a store of `n` synthetic articles (a story of three every three,
+    300 sources) written directly, then the story list read cold (after a write), warm, and searched."""
+    from datetime import UTC, datetime, timedelta
+
+    from samestory.api.service import Service
+    from samestory.article import Article
+    from samestory.store.sqlite import SQLiteStore
+
+    out: dict[str, object] = {"articles": n}
+    with tempfile.TemporaryDirectory(prefix="samestory-list-") as folder:
+        db = str(Path(folder) / "list.db")
+        start = datetime(2024, 1, 1, tzinfo=UTC)
+        with SQLiteStore(db) as store:
+            for i in range(n):
+                article = Article(
+                    id=f"a{i}",
+                    text=f"text {i}",
+                    title=f"Headline {i} about topic {i % 500}",
+                    url=f"https://s{i % 300}.example/{i}",
+                    source=f"s{i % 300}.example",
+                    language="en",
+                    published=start + timedelta(minutes=7 * i),
+                )
+                store.add(article, None if i % 3 == 0 else i + 1 - i % 3)
+            store.commit()
+        service = Service(db, writable=False)
+        try:
+            for name, query in (
+                ("cold", ""),
+                ("warm", ""),
+                ("search", "topic 42"),
+                ("search_source", "s12.example"),
+            ):
+                started = time.perf_counter()
+                found = service.stories(query, None, None)
+                out[f"{name}_ms"] = round(1000 * (time.perf_counter() - started), 1)
+                out[f"{name}_stories"] = len(found)
+            started = time.perf_counter()
+            service.stored(f"a{n // 2}")
+            out["article_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        finally:
+            service.close()
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--list",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: time the story list on a synthetic store of N articles",
+    )
     args = parser.parse_args()
+    if args.list:
+        print(json.dumps(listing(args.list), indent=2))
+        return 0
     if not PAIRS.exists():
         raise SystemExit(f"{PAIRS} is missing: the load test posts those texts")
     per_client = 200
