@@ -43,6 +43,8 @@ _RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})",
 _RELATED_INLINE = re.compile(
     rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.IGNORECASE
 )
+# Cheap scans that let most lines skip the slower anchored patterns.
+_RELATED_ANY = re.compile(rf"{_STRONG}|related", re.IGNORECASE)
 _MARKER_CHARS = " \t\u00a0:：-–—|»"  # between a related-link marker and its title
 
 _RECOMMENDED = re.compile(
@@ -74,6 +76,7 @@ _AD_INLINE = re.compile(
     rf"(?:(?<=^)|(?<=[.!?…\"”»)]\s)|(?<=\s\s))(?:{_ADS_CAPITALISED})(?:\s+(?:{_ADS_CAPITALISED}))*"
     rf"(?=\s+[\"“«„]?[A-ZÀ-Ý]|\s*$)|(?<=\s)[-–—]\s*(?:{_ADS_CAPITALISED})\s*[-–—](?=\s)"
 )
+_ADS_ANY = re.compile(_ADS_CAPITALISED)
 _COMMENT_HEAD = re.compile(
     r"^(?:leave a (?:reply|comment)|post a comment|add a comment|cancel reply|\d* ?comments?|laisser un commentaire"
     r"|laisser une réponse|commentaires?|schreibe(?:n sie)? einen kommentar|hinterlasse einen kommentar"
@@ -210,9 +213,10 @@ def clean(article: Article) -> Article:
     for _ in range(config.CLEAN_MAX_PASSES):
         cleaned, more = _apply(text, _find(text, article.title, article.language))
         removed += more
-        if cleaned == text:
-            break
+        done = not more or cleaned == text  # without removals only blank lines changed: no new matches
         text = cleaned
+        if done:
+            break
     article.raw_text = raw
     article.text, article.removed = text, removed
     if article.removed:
@@ -293,7 +297,10 @@ def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span
     core_at = len(line) - len(_BULLET.sub("", line))
     at_start = _RELATED_AT_START.match(line[core_at:])
     markers = [(core_at, core_at + at_start.end())] if at_start else []
-    markers += [m.span() for m in _RELATED_INLINE.finditer(line) if not markers or m.start() >= markers[0][1]]
+    if _RELATED_ANY.search(line):
+        markers += [
+            m.span() for m in _RELATED_INLINE.finditer(line) if not markers or m.start() >= markers[0][1]
+        ]
     for marker_start, marker_end in markers:
         title_at = marker_end + len(line[marker_end:]) - len(line[marker_end:].lstrip(_MARKER_CHARS))
         title_end = _link_title_end(line, title_at, language)
@@ -302,14 +309,17 @@ def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span
         if title_end == title_at:
             title_end = len(line[:title_at].rstrip())
         found.append(_Span(start + marker_start, start + title_end, "related_link"))
-    for ad in _AD_INLINE.finditer(line):
-        found.append(_Span(start + ad.start(), start + ad.end(), "advertisement"))
-    for widget in _WIDGET.finditer(line):
-        found.append(_Span(start + widget.start(), start + widget.end(), "share"))
-    share = _SHARE_TAIL.search(line)
+    if _ADS_ANY.search(line):
+        for ad in _AD_INLINE.finditer(line):
+            found.append(_Span(start + ad.start(), start + ad.end(), "advertisement"))
+    lower = line.lower()
+    if "subscri" in lower or "email" in lower or "privacy notice" in lower:
+        for widget in _WIDGET.finditer(line):
+            found.append(_Span(start + widget.start(), start + widget.end(), "share"))
+    share = _SHARE_TAIL.search(line) if "share this" in lower else None
     if share:
         found.append(_Span(start + share.start(), end, "share"))
-    credit = _COPYRIGHT_TAIL.search(line)
+    credit = _COPYRIGHT_TAIL.search(line) if "©" in line else None
     if (
         credit
         and len(credit.group()) <= config.CLEAN_MAX_LINE
