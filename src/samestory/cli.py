@@ -215,6 +215,11 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     stories.add_argument("--db", default=None, help="keep the store here (default: a temporary one)")
     stories.add_argument("--json", action="store_true", help="print one JSON object")
     stories.set_defaults(run_eval=_run_eval_stories)
+    semeval = sub.add_parser("semeval", help="Pearson of the seven pair scores on SemEval-2022 Task 8 labelled pairs")
+    semeval.add_argument("pairs", help="JSONL: text1, text2, lang1, lang2, pair_id and the gold scores")
+    semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
+    semeval.add_argument("--json", action="store_true", help="print one JSON object")
+    semeval.set_defaults(run_eval=_run_eval_semeval)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -231,6 +236,37 @@ def _run_eval_stories(args: argparse.Namespace) -> int:
         from samestory.stories.show import print_eval
 
         print_eval(report)
+    return 0
+
+
+def _run_eval_semeval(args: argparse.Namespace) -> int:
+    from samestory.evaluate import evaluate_semeval, format_report, read_pairs
+
+    report = evaluate_semeval(read_pairs(args.pairs), cv=args.cv)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(format_report(report))
+    return 0
+
+
+# --- score ------------------------------------------------------------------------------------------------
+
+
+def _args_score(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pairs", help="JSONL: text1, text2 (optional pair_id, lang1, lang2, title1, title2); '-' stdin")
+    parser.add_argument("--batch", type=int, default=64, help="pairs embedded together")
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from samestory.compare.model import score_pairs
+    from samestory.evaluate import process_pairs, read_pairs
+
+    records = read_pairs("/dev/stdin" if args.pairs == "-" else args.pairs)
+    for start in range(0, len(records), args.batch):
+        chunk = records[start : start + args.batch]
+        for record, scores in zip(chunk, score_pairs(process_pairs(chunk))):
+            _print_json({"pair_id": record.pair_id, **scores})
     return 0
 
 
@@ -345,7 +381,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "ingest": ("add articles to the store and put each one in a story", _args_ingest, _run_ingest),
     "stories": ("list the stories in the store", _args_stories, _run_stories),
     "story": ("show one story: its likely original and what each copy took and added", _args_story, _run_story),
-    "eval": ("score samestory on labelled data (stories: clustering)", _args_eval, _run_eval),
+    "eval": ("score samestory on labelled data (stories: clustering; semeval: pair scores)", _args_eval, _run_eval),
+    "score": ("the seven SemEval scores of each pair in a JSONL file", _args_score, _run_score),
     "dedup": ("print groups of near-duplicate articles (copies, lightly edited)", _args_dedup, _run_dedup),
     "serve": ("serve the HTTP API and the web page over a store", _args_serve, _run_serve),
 }

@@ -535,3 +535,22 @@ def evaluate_stories(
         gold_stories=len(set(gold.values())),
         seconds=seconds,
     )
+
+
+def format_report(report: Report) -> str:
+    """The figures as plain text: for each dimension, a row per language pair, a column per system."""
+    systems = list(report.figures)
+    how = (
+        f"out-of-fold, grouped {report.cv}-fold cross-validation (fresh models per fold)"
+        if report.cv > 1
+        else "the shipped model, which was trained on the SemEval training pairs: on them these figures are "
+        "optimistic; use --cv 5 for honest ones"
+    )
+    lines = [f"{report.pairs} pairs; Pearson r [bootstrap 95% interval]; model: {how}", ""]
+    for dim in DIMENSIONS:
+        lines.append(f"{dim:<10} {'pairs':>5}  " + "  ".join(f"{s:<22}" for s in systems))
+        for lang, fig in report.figures[systems[0]][dim].items():
+            cells = "  ".join(f"{str(report.figures[s][dim][lang]):<22}" for s in systems)
+            lines.append(f"  {lang:<8} {fig.n:>5}  {cells}")
+        lines.append("")
+    return "\n".join(lines)

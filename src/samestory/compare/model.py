@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from samestory import config
+from samestory.article import Article
 from samestory.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -177,3 +178,10 @@ def _shipped() -> ScoreModel:
             f"v{FEATURES_VERSION}: run scripts/train_scores.py"
         )
     return model
+
+
+def score_pairs(pairs: Sequence[tuple[Article, Article]]) -> list[dict[str, float]]:
+    """The seven scores of each pair of processed articles, with the shipped model (what `compare` gives)."""
+    from samestory.compare.features import pair_features_batch
+
+    return ScoreModel.load().predict(pair_features_batch(pairs))
