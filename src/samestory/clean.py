@@ -197,6 +197,8 @@ _CAPITAL = re.compile(r"^[\"“«„‘]?[A-ZÀ-Ý]")
 
 @dataclass(slots=True)
 class _Span:
+    """A range of the text being cleaned, and the rule that removes it."""
+
     start: int
     end: int
     rule: str
@@ -225,6 +227,7 @@ def clean(article: Article) -> Article:
 
 
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
+    """The spans of `text` that the rules remove, line by line, then bios and repeats."""
     lines = [
         (m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()
     ]
