@@ -341,7 +341,7 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
     app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     try:
-        from swagger_ui_bundle import swagger_ui_path
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
         app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
         docs_js, docs_css = "/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"
