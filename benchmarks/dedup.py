@@ -215,13 +215,13 @@ class PeakMemory:
 
 
 def run_samestory(
-    articles: list[Article], threshold: float, db: str | None, workers: int | None
+    articles: list[Article], threshold: float, db: str | None, workers: int | None, shingle: int
 ) -> dict[str, object]:
     index_of = {a.id: i for i, a in enumerate(articles)}
     gc.collect()
     with PeakMemory() as mem:
         start = time.perf_counter()
-        groups = find_duplicates(articles, threshold=threshold, db=db, workers=workers)
+        groups = find_duplicates(articles, threshold=threshold, shingle=shingle, db=db, workers=workers)
         seconds = time.perf_counter() - start
     out: dict[str, object] = {"seconds": round(seconds, 2), "articles_per_s": round(len(articles) / seconds)}
     out["peak_mib"] = round(mem.mib)
@@ -234,11 +234,11 @@ def run_samestory(
     return out
 
 
-def memory_index_bytes(articles: list[Article], threshold: float) -> float:
+def memory_index_bytes(articles: list[Article], threshold: float, shingle: int) -> float:
     """Bytes per article of the in-memory index: band keys and rows, signatures."""
     from samestory.index.minhash import MinHashIndex
 
-    with MinHashIndex(threshold=threshold, workers=0) as index:
+    with MinHashIndex(threshold=threshold, shingle=shingle, workers=0) as index:
         index.add(articles)
         return index._store.nbytes / len(articles)
 
@@ -296,6 +296,9 @@ def main() -> None:
     parser.add_argument("--no-datasketch", action="store_true", help="run samestory only")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the run into a SQLite file")
     parser.add_argument(
+        "--shingle", type=int, default=config.MINHASH_SHINGLE, help="words per shingle (both)"
+    )
+    parser.add_argument(
         "--workers", type=int, default=None, help="sketching processes, 0: in this one (default: config)"
     )
     args = parser.parse_args()
@@ -311,16 +314,18 @@ def main() -> None:
     )
 
     results: dict[str, dict[str, object]] = {}
-    results["samestory"] = run_samestory(articles, args.threshold, None, args.workers)
-    results["samestory"]["index_bytes_per_article"] = round(memory_index_bytes(articles, args.threshold))
+    results["samestory"] = run_samestory(articles, args.threshold, None, args.workers, args.shingle)
+    results["samestory"]["index_bytes_per_article"] = round(
+        memory_index_bytes(articles, args.threshold, args.shingle)
+    )
     if not args.no_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             results["samestory+sqlite"] = run_samestory(
-                articles, args.threshold, f"{tmp}/dedup.db", args.workers
+                articles, args.threshold, f"{tmp}/dedup.db", args.workers, args.shingle
             )
     if not args.no_datasketch:
         results["datasketch"] = run_datasketch(
-            articles, args.threshold, config.MINHASH_SHINGLE, config.MINHASH_NUM_PERM
+            articles, args.threshold, args.shingle, config.MINHASH_NUM_PERM
         )
     for name, r in results.items():
         r.update(score(r.pop("clusters"), family, kinds))  # type: ignore[arg-type]

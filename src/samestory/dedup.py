@@ -97,6 +97,7 @@ def find_duplicates(
     articles: Iterable[Article],
     *,
     threshold: float = config.DEDUP_THRESHOLD,
+    shingle: int = config.MINHASH_SHINGLE,
     db: str | Path | sqlite3.Connection | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
@@ -104,8 +105,9 @@ def find_duplicates(
     """Groups (two articles or more) of near-duplicates among `articles` and, with `db`, the articles
     indexed there before; the articles are added to that index. Groups come in the order of their earliest
     article. `progress(n)` is called with the number of articles read after each batch; `workers` is the
-    number of sketching processes (0: this one; default: config.MINHASH_WORKERS)."""
-    with MinHashIndex(db, threshold=threshold, keep_shingles=True, workers=workers) as index:
+    number of sketching processes (0: this one; default: config.MINHASH_WORKERS); `shingle`, words per
+    shingle."""
+    with MinHashIndex(db, threshold=threshold, shingle=shingle, keep_shingles=True, workers=workers) as index:
         matches = index.add(articles, progress=progress)
         return _groups(index, matches)
 
