@@ -1,0 +1,199 @@
+"""The learned pair scores: features, the shipped model, the commands, and the accuracy gate.
+
+The accuracy gate reads the pinned figures in tests/accuracy_baseline.json (how to update them is written
+there). The labelled pairs are read from ../shared/data; the tests that need them skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from samestory.article import Article
+from samestory.compare.features import pair_features, pair_features_batch
+from samestory.compare.model import DIMENSIONS, ScoreModel, score_pairs
+from samestory.errors import InputError
+from samestory.evaluate import (
+    PairRecord,
+    evaluate_semeval,
+    features_table,
+    format_report,
+    grouped_folds,
+    model_predictions,
+    pearson,
+    process_pairs,
+    read_pairs,
+)
+
+BASELINE = json.loads((Path(__file__).parent / "accuracy_baseline.json").read_text())
+# Scores are computed in float64 from rounded features; this only absorbs BLAS rounding across machines.
+TOLERANCE = 0.005
+
+A = Article(
+    id="a",
+    title="Fire at Sheffield recycling plant",
+    text="A large fire broke out at a recycling plant in Sheffield on Tuesday night. "
+    "About 60 firefighters fought the blaze, South Yorkshire Fire and Rescue said. "
+    "Residents were told to keep their windows closed.",
+    language="en",
+)
+B = Article(
+    id="b",
+    title="Incendie dans un centre de recyclage à Sheffield",
+    text="Un important incendie s'est déclaré mardi soir dans un centre de recyclage de Sheffield. "
+    "Une soixantaine de pompiers ont combattu les flammes, selon les secours du South Yorkshire. "
+    "Les habitants ont été priés de garder leurs fenêtres fermées.",
+    language="fr",
+)
+C = Article(
+    id="c",
+    title="Central bank holds rates",
+    text="The central bank kept its key interest rate unchanged at 4.5 percent on Thursday. "
+    "Markets had expected the decision after inflation slowed in October.",
+    language="en",
+)
+
+
+def _subset(records: list[PairRecord], size: int) -> list[PairRecord]:
+    """A fixed sample: the pairs in pair_id order, evenly spaced."""
+    ordered = sorted(records, key=lambda r: r.pair_id)
+    step = len(ordered) / size
+    return [ordered[int(i * step)] for i in range(size)]
+
+
+@pytest.fixture(scope="module")
+def sample(semeval_path: Path) -> tuple[list[PairRecord], list[dict[str, float]]]:
+    records = _subset(read_pairs(semeval_path), BASELINE["cv_pairs"])
+    return records, features_table(records)
+
+
+def test_features_are_symmetric_and_finite() -> None:
+    ab, ba = pair_features(A, B), pair_features(B, A)
+    assert ab == ba
+    assert all(math.isfinite(v) for k, v in ab.items() if k != "date_gap_days")
+    assert math.isnan(ab["date_gap_days"])  # no publication dates
+
+
+def test_translation_is_closer_than_another_story() -> None:
+    translation, other = pair_features_batch([(A, B), (A, C)])
+    assert translation["aln_mean_max"] > other["aln_mean_max"] + 0.2
+    assert translation["lang_same"] == 0.0 and other["lang_same"] == 1.0
+    scores = ScoreModel.load().predict([translation, other])
+    assert scores[0]["overall"] < scores[1]["overall"] - 1.0
+
+
+def test_shipped_model_gives_seven_clipped_deterministic_scores() -> None:
+    model = ScoreModel.load()
+    assert model is ScoreModel.load()  # cached
+    rows = [pair_features(A, B), pair_features(A, A), pair_features(A, C), {}]
+    first, second = model.predict(rows), model.predict(rows)
+    assert first == second
+    for scores in first:
+        assert tuple(scores) == DIMENSIONS
+        assert all(1.0 <= v <= 4.0 for v in scores.values())
+    # an article with itself is closer than its translation, which is closer than another story
+    assert first[1]["overall"] < first[0]["overall"] < first[2]["overall"]
+
+
+def test_model_file_round_trips() -> None:
+    model = ScoreModel.load()
+    again = ScoreModel.from_json(model.to_json())
+    rows = [pair_features(A, C)]
+    assert again.predict(rows) == model.predict(rows)
+
+
+def test_read_pairs_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    path.write_text('{"text1": "a", "text2": "b"}\n{"text1": "only one"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"pairs.jsonl:2: .*text1 and text2"):
+        read_pairs(path)
+
+
+def test_score_command_matches_the_library(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    rows = [
+        {"pair_id": "a_b", "text1": A.text, "title1": A.title, "lang1": "en", "text2": B.text, "title2": B.title, "lang2": "fr"},
+        {"text1": A.text, "text2": C.text},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "samestory.cli", "score", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["pair_id"] for line in lines] == ["a_b", "2"]
+    expected = score_pairs(process_pairs(read_pairs(path)))
+    assert [{d: line[d] for d in DIMENSIONS} for line in lines] == expected
+
+
+def test_grouped_folds_keep_each_article_in_one_fold(semeval_path: Path) -> None:
+    records = read_pairs(semeval_path)
+    folds = grouped_folds(records, 5)
+    fold_of: dict[str, int] = {}
+    for record, fold in zip(records, folds):
+        for article_id in (record.a.id, record.b.id):
+            assert fold_of.setdefault(article_id, fold) == fold
+    sizes = [folds.count(k) for k in range(5)]
+    assert max(sizes) - min(sizes) <= 10
+
+
+def test_training_is_reproducible(sample: tuple[list[PairRecord], list[dict[str, float]]]) -> None:
+    records, features = sample
+    gold = [r.gold for r in records[:120]]
+    one = ScoreModel.train(features[:120], gold, rounds=20).to_json()
+    two = ScoreModel.train(features[:120], gold, rounds=20).to_json()
+    assert one == two
+
+
+# --- the accuracy gate ---------------------------------------------------------------------------------------
+
+
+def test_shipped_model_accuracy_is_pinned(sample: tuple[list[PairRecord], list[dict[str, float]]]) -> None:
+    records, features = sample
+    records, features = records[: BASELINE["shipped_pairs"]], features[: BASELINE["shipped_pairs"]]
+    predicted = ScoreModel.load().predict(features)
+    for dim, floor in BASELINE["shipped_pearson"].items():
+        r = pearson([p[dim] for p in predicted], [x.gold[dim] for x in records])
+        assert r >= floor - TOLERANCE, f"shipped model, {dim}: Pearson {r:.4f} < pinned {floor}"
+
+
+def test_grouped_cv_accuracy_is_pinned(sample: tuple[list[PairRecord], list[dict[str, float]]]) -> None:
+    records, features = sample
+    predicted = model_predictions(records, features, cv=BASELINE["cv_folds"])
+    for dim, floor in BASELINE["cv_pearson"].items():
+        r = pearson([p[dim] for p in predicted], [x.gold[dim] for x in records])
+        assert r >= floor - TOLERANCE, f"grouped {BASELINE['cv_folds']}-fold CV, {dim}: Pearson {r:.4f} < pinned {floor}"
+
+
+def test_eval_report_beats_the_baselines(sample: tuple[list[PairRecord], list[dict[str, float]]]) -> None:
+    records, _ = sample
+    report = evaluate_semeval(records[: BASELINE["shipped_pairs"]])
+    overall = {system: dims["overall"]["all"] for system, dims in report.figures.items()}
+    assert overall["model"].r > overall["embedding"].r > overall["tfidf"].r - 0.1
+    assert overall["model"].low <= overall["model"].r <= overall["model"].high
+    text = format_report(report)
+    assert "optimistic" in text and "overall" in text and "tfidf" in text
+
+
+def _pin() -> None:
+    """Print the current figures in the form of tests/accuracy_baseline.json (run with --pin)."""
+    from conftest import SEMEVAL
+
+    records = _subset(read_pairs(SEMEVAL), BASELINE["cv_pairs"])
+    features = features_table(records)
+    shipped = ScoreModel.load().predict(features[: BASELINE["shipped_pairs"]])
+    cv = model_predictions(records, features, cv=BASELINE["cv_folds"])
+    gold = {d: [r.gold[d] for r in records] for d in DIMENSIONS}
+    figures = {
+        "shipped_pearson": {d: round(pearson([p[d] for p in shipped], gold[d][: len(shipped)]), 4) for d in DIMENSIONS},
+        "cv_pearson": {d: round(pearson([p[d] for p in cv], gold[d]), 4) for d in DIMENSIONS},
+    }
+    sys.stdout.write(json.dumps(figures, indent=1) + "\n")
+
+
+if __name__ == "__main__" and "--pin" in sys.argv:
+    _pin()
