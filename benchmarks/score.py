@@ -1,0 +1,76 @@
+"""Pair scoring speed: pairs/s for ~1,000-character texts (the SemEval pairs), with the two plain baselines.
+
+    SAMESTORY_EMBED_THREADS=2 .venv/bin/python benchmarks/score.py [--pairs 300]
+
+Times, on the first N SemEval-2022 Task 8 pairs: `process` (clean + understand) of both articles, the pair
+features (embedding included) and the model; the TF-IDF cosine baseline; the embedding-cosine baseline (the
+sentences of both texts embedded, mean vectors compared). Figures go in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "semeval2022-task8" / "pairs.jsonl"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=300)
+    parser.add_argument("--data", default=str(DATA))
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from samestory.compare.features import pair_features_batch
+    from samestory.compare.model import ScoreModel
+    from samestory.compare.passages import split
+    from samestory.embed import embed
+    from samestory.evaluate import process_pairs, read_pairs, tfidf_baseline
+
+    records = read_pairs(args.data)[: args.pairs]
+    chars = np.mean([len(r.a.text) + len(r.b.text) for r in records]) / 2
+    model = ScoreModel.load()
+    embed(["warm up the encoder"])
+    process_pairs(records[:5])  # load the NER pipelines
+
+    def timed(name: str, run) -> None:  # type: ignore[no-untyped-def]
+        fresh = read_pairs(args.data)[: args.pairs]  # unprocessed copies each time
+        start = time.perf_counter()
+        run(fresh)
+        seconds = time.perf_counter() - start
+        sys.stdout.write(f"{name:<38} {len(fresh) / seconds:8.1f} pairs/s  ({seconds:.1f} s)\n")
+
+    def full(recs):  # type: ignore[no-untyped-def]
+        pairs = process_pairs(recs)
+        for i in range(0, len(pairs), 64):
+            model.predict(pair_features_batch(pairs[i : i + 64]))
+
+    def features_only(recs):  # type: ignore[no-untyped-def]
+        pairs = [(r.a, r.b) for r in recs]
+        for i in range(0, len(pairs), 64):
+            model.predict(pair_features_batch(pairs[i : i + 64]))
+
+    def embedding_baseline(recs):  # type: ignore[no-untyped-def]
+        for r in recs:
+            va, vb = embed(split(r.a.text) or [r.a.text]), embed(split(r.b.text) or [r.b.text])
+            float(va.mean(0) @ vb.mean(0))
+
+    sys.stdout.write(
+        f"{len(records)} pairs, {chars:.0f} characters a text on average, {os.cpu_count()} cores, "
+        f"SAMESTORY_EMBED_THREADS={os.environ.get('SAMESTORY_EMBED_THREADS', 'unset')}\n"
+    )
+    timed("score (process + features + model)", full)
+    timed("features + model (unprocessed)", features_only)
+    timed("baseline: TF-IDF cosine", tfidf_baseline)
+    timed("baseline: embedding cosine", embedding_baseline)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
