@@ -550,7 +550,7 @@ def format_report(report: Report) -> str:
     for dim in DIMENSIONS:
         lines.append(f"{dim:<10} {'pairs':>5}  " + "  ".join(f"{s:<22}" for s in systems))
         for lang, fig in report.figures[systems[0]][dim].items():
-            cells = "  ".join(f"{str(report.figures[s][dim][lang]):<22}" for s in systems)
+            cells = "  ".join(f"{report.figures[s][dim][lang]!s:<22}" for s in systems)
             lines.append(f"  {lang:<8} {fig.n:>5}  {cells}")
         lines.append("")
     return "\n".join(lines)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
