@@ -30,6 +30,9 @@ from samestory.evaluate import (
     read_pairs,
 )
 
+# One worker runs them all under `pytest -n 2 --dist loadgroup`: the feature table of the sample is built once.
+pytestmark = pytest.mark.xdist_group("scores")
+
 BASELINE = json.loads((Path(__file__).parent / "accuracy_baseline.json").read_text())
 # Scores are computed in float64 from rounded features; this only absorbs BLAS rounding across machines.
 TOLERANCE = 0.005
