@@ -116,3 +116,23 @@ def test_compare_cli_json(seed_paths: list[Path]) -> None:
     assert set(result["scores"]) == {"geography", "entities", "time", "narrative", "style", "tone", "overall"}
     assert len(result["passages"]) >= 8
     assert {"relation", "coverage_a", "coverage_b", "added", "dropped", "evidence"} <= set(result)
+
+
+def _gold() -> list[dict[str, object]]:
+    return [json.loads(line) for line in (EXAMPLES / "gold.jsonl").read_text().splitlines() if line.strip()]
+
+
+def _copies() -> list[tuple[str, str, str]]:
+    gold = _gold()
+    originals = {g["story"]: g["path"] for g in gold if g["original"] and g["relation"] == "original"}
+    return [
+        (str(originals[g["story"]]), str(g["path"]), str(g["relation"]))
+        for g in gold
+        if not g["original"] and g["story"] in originals
+    ]
+
+
+@pytest.mark.parametrize(("original", "copy", "relation"), _copies(), ids=lambda v: Path(str(v)).stem)
+def test_sample_copies_get_their_gold_relation(original: str, copy: str, relation: str) -> None:
+    root = EXAMPLES.parent
+    assert compare(_load(root / original), _load(root / copy)).relation == relation

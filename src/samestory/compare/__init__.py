@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from samestory.article import Article
+from samestory.compare.model import score_pairs
 from samestory.compare.passages import Alignment, Passage, align
 from samestory.compare.relation import SAME_STORY, Relation, decide
-from samestory.compare.scoring import predict_scores
 from samestory.text import normalize
 
 __all__ = ["Comparison", "Evidence", "Passage", "compare"]
@@ -126,7 +126,7 @@ def compare(a: Article, b: Article) -> Comparison:
     """Compare two articles that have been through `samestory.pipeline.process`."""
     alignment = align(a.text, b.text)
     evidence = evidence_for(a, b, alignment)
-    scores = predict_scores(a, b, alignment, evidence)
+    scores = score_pairs([(a, b)])[0]
     relation = decide(
         same_language=evidence.same_language,
         shingle_jaccard=evidence.shingle_jaccard,

@@ -1,6 +1,7 @@
 """The relation between two articles, decided from the evidence and the predicted Overall score.
 
-    duplicate    the same text, verbatim or nearly (same language, word-shingle Jaccard >= DUPLICATE_JACCARD)
+    duplicate    the same text, verbatim or nearly, perhaps cut (same language: word-shingle Jaccard >=
+                 DUPLICATE_JACCARD, or taken passages copied word for word, overlap >= DUPLICATE_OVERLAP)
     rewrite      one source text edited: most passages aligned, with high word overlap
     translation  one source text in another language: most passages aligned, across languages
     same_event   independent reports of one event (predicted Overall <= SAME_EVENT_OVERALL)
@@ -46,6 +47,8 @@ def decide(
     if derived(coverage_a, coverage_b, passages, mean_similarity):
         if not same_language:
             return "translation"
+        if mean_overlap >= config.DUPLICATE_OVERLAP:
+            return "duplicate"
         if mean_overlap >= config.REWRITE_OVERLAP:
             return "rewrite"
     if overall <= config.SAME_EVENT_OVERALL:
