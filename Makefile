@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= out/demo.db
 
-.PHONY: demo test install install-test browser bench clean
+.PHONY: demo test install install-test browser java bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,14 +21,19 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "could not install chromium: the browser test will be skipped"
 
+# Java for pyspark in local mode.
+java:
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-jre-headless >/dev/null; } \
+	  || echo "could not install java: the Spark tests will fail"
+
 demo: install
 	@mkdir -p out && rm -f $(DB)*
-	$(BIN)/samestory compare ../shared/seeds/000_9cb68899072fc410.txt ../shared/seeds/001_a532594fd2270a65.txt 2>/dev/null \
-	  || $(BIN)/samestory compare examples/articles/en/putin-xi-wire.txt examples/articles/en/putin-xi-farm.txt
+	$(BIN)/samestory compare examples/articles/sheffield-recycling-fire/northwire.txt \
+	  examples/articles/sheffield-recycling-fire/dailybuzz-now.txt
 	$(BIN)/samestory ingest examples/articles --db $(DB)
 	$(BIN)/samestory stories --db $(DB)
 
-test: install-test browser
+test: install-test browser java
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install-test
