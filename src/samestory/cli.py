@@ -375,6 +375,37 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- spark ------------------------------------------------------------------------------------------------
+
+
+def _args_spark(parser: argparse.ArgumentParser) -> None:
+    from samestory.config import DEDUP_THRESHOLD
+
+    parser.add_argument("job", choices=["dedup", "stories"], help="near-duplicate groups, or stories")
+    parser.add_argument("input", help="articles: a JSONL file (or folder of them) or a Parquet dataset")
+    parser.add_argument("output", help="where the Parquet output goes (overwritten)")
+    parser.add_argument("--master", default=None, help="Spark master, e.g. local[2] (default: spark-submit's, "
+                        "else local[*])")
+    parser.add_argument("--threshold", type=float, default=DEDUP_THRESHOLD, help="dedup: Jaccard similarity of "
+                        f"word shingles at which two articles are near-duplicates (default {DEDUP_THRESHOLD})")
+    parser.add_argument("--no-clean", action="store_true", help="skip boilerplate removal")
+
+
+def _run_spark(args: argparse.Namespace) -> int:
+    from samestory.spark import session, spark_dedup, spark_stories
+
+    spark = session(args.master)
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        if args.job == "dedup":
+            spark_dedup(spark, args.input, args.output, threshold=args.threshold, clean=not args.no_clean)
+        else:
+            spark_stories(spark, args.input, args.output, clean=not args.no_clean)
+    finally:
+        spark.stop()
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "read": ("print one JSON line per article, cleaned and understood", _args_read, _run_read),
     "compare": ("compare two articles: relation, scores, aligned passages", _args_compare, _run_compare),
@@ -385,6 +416,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "score": ("the seven SemEval scores of each pair in a JSONL file", _args_score, _run_score),
     "dedup": ("print groups of near-duplicate articles (copies, lightly edited)", _args_dedup, _run_dedup),
     "serve": ("serve the HTTP API and the web page over a store", _args_serve, _run_serve),
+    "spark": ("near-duplicate groups or stories on Apache Spark, to Parquet", _args_spark, _run_spark),
 }
 
 

@@ -1,0 +1,121 @@
+"""samestory on Spark (samestory.spark): the same groups as the embedded pipeline, on pyspark in local mode."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from samestory.article import Article
+from samestory.clean import clean
+from samestory.dedup import find_duplicates
+from samestory.read import Reader
+
+pyspark = pytest.importorskip("pyspark")
+
+from samestory.spark import session, spark_dedup  # noqa: E402
+from samestory.spark.components import connected_components  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("spark")
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def spark():  # type: ignore[no-untyped-def]
+    s = session("local[2]", shuffle_partitions=4)
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+def embedded(articles: list[Article], threshold: float, cleaned: bool) -> set[tuple[str, str, float, float | None]]:
+    """(group, member, estimated, verified) of find_duplicates, as the embedded `samestory dedup` runs it."""
+    groups = find_duplicates(map(clean, articles) if cleaned else articles, threshold=threshold)
+    return {(g.earliest.id, m.id, m.estimated, m.verified) for g in groups for m in g.members}
+
+
+def rows(found: list) -> set[tuple[str, str, float, float | None]]:  # type: ignore[type-arg]
+    return {(r["group"], r["id"], r["estimated"], r["verified"]) for r in found}
+
+
+def corpus(n_stories: int, seed: int = 7) -> list[Article]:
+    """Stories of random words with planted copies: light and heavy edits around the threshold, chains (a
+    copy of a copy), undated articles, a repeated id and an empty text, in shuffled order."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(3000)]
+    out: list[Article] = []
+    for s in range(n_stories):
+        base = [rng.choice(vocab) for _ in range(rng.randint(60, 250))]
+        when = T0 + timedelta(hours=rng.randint(0, 2000))
+        out.append(Article(id=f"s{s}", text=" ".join(base), published=when))
+        text = base
+        for c in range(rng.choice([0, 0, 1, 2, 3])):
+            edits = rng.choice([0.0, 0.02, 0.05, 0.08, 0.12, 0.2])
+            text = [rng.choice(vocab) if rng.random() < edits else w for w in text]
+            dated = rng.random() < 0.8
+            out.append(Article(id=f"s{s}c{c}", text=" ".join(text),
+                               published=when + timedelta(hours=rng.randint(-5, 50)) if dated else None))
+    out.append(Article(id="s0", text="a repeated id is indexed once"))
+    out.append(Article(id="empty", text="... !!!"))
+    rng.shuffle(out)
+    return out
+
+
+def test_components_match_union_find(spark) -> None:  # type: ignore[no-untyped-def]
+    edges = [(1, 2), (2, 3), (10, 11), (5, 3), (20, 21), (21, 22), (22, 23), (23, 24), (30, 31)]
+    df = spark.createDataFrame(edges, "src long, dst long")
+    got = {r.node: r.component for r in connected_components(df).collect()}
+    assert got == {1: 1, 2: 1, 3: 1, 5: 1, 10: 10, 11: 10, 20: 20, 21: 20, 22: 20, 23: 20, 24: 20, 30: 30, 31: 30}
+
+
+def test_dedup_generated_corpus_equals_find_duplicates(spark) -> None:  # type: ignore[no-untyped-def]
+    articles = corpus(1500)
+    assert len(articles) > 2500
+    rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 4)
+    found = spark_dedup(spark, rdd, None, threshold=0.8, clean=False).collect()
+    expected = embedded(articles, 0.8, cleaned=False)
+    assert len({g for g, *_ in expected}) > 300  # many groups, some of them chains
+    assert rows(r.asDict() for r in found) == expected
+    assert not any(r.id in ("empty",) for r in found)
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.5])
+def test_dedup_examples_from_jsonl_and_parquet(spark, tmp_path: Path, threshold: float) -> None:  # type: ignore[no-untyped-def]
+    articles = list(Reader().read(EXAMPLES))
+    expected = embedded(articles, threshold, cleaned=True)
+    if threshold == 0.2:
+        assert len(expected) >= 10
+    jsonl = tmp_path / "articles.jsonl"
+    with jsonl.open("w") as f:
+        for a in articles:
+            f.write(json.dumps({"id": a.id, "title": a.title, "text": a.text, "url": a.url,
+                                "published": a.published.isoformat() if a.published else None}) + "\n")
+    spark_dedup(spark, str(jsonl), str(tmp_path / "from-jsonl"), threshold=threshold)
+    assert rows(pl.read_parquet(tmp_path / "from-jsonl" / "*.parquet").to_dicts()) == expected
+    spark.read.json(str(jsonl)).write.parquet(str(tmp_path / "articles.parquet"))
+    spark_dedup(spark, str(tmp_path / "articles.parquet"), str(tmp_path / "from-parquet"), threshold=threshold)
+    assert rows(pl.read_parquet(tmp_path / "from-parquet" / "*.parquet").to_dicts()) == expected
+
+
+def test_cli_spark_dedup(tmp_path: Path) -> None:
+    articles = corpus(40, seed=3)
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": a.id, "text": a.text}) + "\n" for a in articles) + "not json\n")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "samestory"), "spark", "dedup", str(jsonl), str(tmp_path / "out"),
+         "--master", "local[1]", "--threshold", "0.7"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = rows(pl.read_parquet(tmp_path / "out" / "*.parquet").to_dicts())
+    undated = [Article(id=a.id, text=a.text) for a in articles]
+    assert got == embedded(undated, 0.7, cleaned=True)
+    assert got
