@@ -30,7 +30,7 @@ from samestory.stories import Clusterer, ingest, trace
 GOLD = EXAMPLES / "gold.jsonl"
 # Floors pinned from the figures in BENCHMARKS.md ("Stories"); a change that lowers them fails.
 EXAMPLES_F1_FLOOR = 0.95
-SEMEVAL_EN_F1_FLOOR = 0.85
+SEMEVAL_EN_F1_FLOOR = 0.90
 
 
 def _gold() -> list[dict]:

@@ -7,8 +7,7 @@ stronger decision. For a new article:
    when `samestory.index.minhash` is installed), the nearest title+lead embeddings (hnswlib) and the
    articles sharing entities (inverted index);
 2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once; candidates under
-   STORY_MIN_COSINE sharing too few entities are dropped; the rest are decided by `compare()` (same_story,
-   or a predicted Overall <= STORY_JOIN_OVERALL),
+   STORY_MIN_COSINE sharing too few entities are dropped; the rest are decided by `compare()` (same_story),
    the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
 3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
    the oldest.
@@ -207,7 +206,7 @@ class Clusterer:
             result = compare(other, article)
             m.relation = result.relation
             m.overall = result.scores["overall"]
-            if result.same_story or m.overall <= config.STORY_JOIN_OVERALL:
+            if result.same_story:
                 m.joined = True
                 joined_stories.add(m.story_id)
         return calls
