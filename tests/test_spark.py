@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -16,11 +18,12 @@ from samestory.article import Article
 from samestory.clean import clean
 from samestory.dedup import find_duplicates
 from samestory.read import Reader
+from samestory.stories import ingest
 
 pyspark = pytest.importorskip("pyspark")
 
-from samestory.spark import session, spark_dedup  # noqa: E402
-from samestory.spark.components import connected_components  # noqa: E402
+from samestory.spark import session, spark_dedup, spark_stories
+from samestory.spark.components import connected_components
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -112,10 +115,24 @@ def test_cli_spark_dedup(tmp_path: Path) -> None:
     done = subprocess.run(
         [str(Path(sys.executable).parent / "samestory"), "spark", "dedup", str(jsonl), str(tmp_path / "out"),
          "--master", "local[1]", "--threshold", "0.7"],
-        capture_output=True, text=True, timeout=300,
+        check=False, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     got = rows(pl.read_parquet(tmp_path / "out" / "*.parquet").to_dicts())
     undated = [Article(id=a.id, text=a.text) for a in articles]
     assert got == embedded(undated, 0.7, cleaned=True)
     assert got
+
+
+def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    articles = list(Reader().read(EXAMPLES))
+    db = tmp_path / "stories.db"
+    ingest(articles, db)
+    embedded_story = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles"))
+    rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 2)
+    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    assert set(got) == set(embedded_story)
+    assert 3 <= len(set(got.values())) < len(got) - 5  # several stories of several articles
+    pairs = list(itertools.combinations(sorted(got), 2))
+    agree = sum((got[a] == got[b]) == (embedded_story[a] == embedded_story[b]) for a, b in pairs)
+    assert agree / len(pairs) >= 0.99

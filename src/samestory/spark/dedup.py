@@ -114,8 +114,10 @@ def _with_sketches(pairs: DataFrame, sk: DataFrame, *extra: str) -> DataFrame:
     )
 
 
-def _decide(threshold: float) -> Any:
-    """The mapPartitions function keeping the pairs MinHashIndex.add keeps, with its estimate and check."""
+def _decide(threshold: float, verify: bool) -> Any:
+    """The mapPartitions function keeping the pairs MinHashIndex.add keeps, with its estimate and check
+    (`verify`: as an index with keep_shingles=True, the dedup stage's; else on the estimate alone, as the
+    stories' index)."""
     margin = config.MINHASH_VERIFY_MARGIN
 
     def run(rows: Iterable[Any]) -> Iterator[tuple[int, int, float, float | None]]:
@@ -125,7 +127,7 @@ def _decide(threshold: float) -> Any:
             if not estimated > threshold - margin:
                 continue
             verified = None
-            if estimated < threshold + margin:
+            if verify and estimated < threshold + margin:
                 verified = jaccard(np.frombuffer(r.s_shingles, np.uint32), np.frombuffer(r.d_shingles, np.uint32),
                                    prepared=True)
             if (verified if verified is not None else estimated) >= threshold:
@@ -171,10 +173,10 @@ def groups(spark: SparkSession, sk: DataFrame, labels: DataFrame) -> DataFrame:
     )
 
 
-def matches(spark: SparkSession, sk: DataFrame, threshold: float) -> DataFrame:
+def matches(spark: SparkSession, sk: DataFrame, threshold: float, *, verify: bool = True) -> DataFrame:
     """The kept pairs (src, dst, estimated, verified) among the candidates of `sk`."""
     pairs = _with_sketches(candidates(sk), sk)
-    return spark.createDataFrame(pairs.rdd.mapPartitions(_decide(threshold)), _PAIR_SCHEMA)
+    return spark.createDataFrame(pairs.rdd.mapPartitions(_decide(threshold, verify)), _PAIR_SCHEMA)
 
 
 def spark_dedup(
