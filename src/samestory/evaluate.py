@@ -16,7 +16,7 @@ import logging
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,44 +48,49 @@ class PairRecord:
         return la if la == lb else f"{la}-{lb}"
 
 
-def read_pairs(path: str | Path) -> list[PairRecord]:
-    """Read a pairs file (JSON lines); a bad line raises InputError naming the file and line."""
-    out = []
+def _json_lines(path: str | Path) -> Iterator[tuple[int, str, Any]]:
+    """(line number, "path:line", parsed value) for each non-blank line; bad JSON raises InputError."""
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
             try:
-                row = json.loads(line)
+                yield number, where, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(where, f"not JSON: {exc.msg}") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text1"), str) or not isinstance(row.get("text2"), str):
-                raise InputError(where, "a pair needs string fields text1 and text2")
-            pair_id = str(row.get("pair_id") or number)
-            ids = pair_id.split("_") if pair_id.count("_") == 1 else []
-            articles = []
-            for side in ("1", "2"):
-                text = row[f"text{side}"]
-                article_id = ids[int(side) - 1] if ids else make_id(text)
-                articles.append(
-                    Article(
-                        id=article_id,
-                        text=text,
-                        title=str(row.get(f"title{side}") or ""),
-                        language=row.get(f"lang{side}") or None,
-                        origin=where,
-                    )
+
+
+def read_pairs(path: str | Path) -> list[PairRecord]:
+    """Read a pairs file (JSON lines); a bad line raises InputError naming the file and line."""
+    out = []
+    for number, where, row in _json_lines(path):
+        if not isinstance(row, dict) or not isinstance(row.get("text1"), str) or not isinstance(row.get("text2"), str):
+            raise InputError(where, "a pair needs string fields text1 and text2")
+        pair_id = str(row.get("pair_id") or number)
+        ids = pair_id.split("_") if pair_id.count("_") == 1 else []
+        articles = []
+        for side in ("1", "2"):
+            text = row[f"text{side}"]
+            article_id = ids[int(side) - 1] if ids else make_id(text)
+            articles.append(
+                Article(
+                    id=article_id,
+                    text=text,
+                    title=str(row.get(f"title{side}") or ""),
+                    language=row.get(f"lang{side}") or None,
+                    origin=where,
                 )
-            gold = {}
-            for key, label in LABELS.items():
-                value = row.get(label, row.get(key))
-                if value is not None:
-                    try:
-                        gold[key] = float(value)
-                    except (TypeError, ValueError):
-                        raise InputError(where, f"{label} is not a number: {value!r}") from None
-            out.append(PairRecord(pair_id, articles[0], articles[1], gold))
+            )
+        gold = {}
+        for key, label in LABELS.items():
+            value = row.get(label, row.get(key))
+            if value is not None:
+                try:
+                    gold[key] = float(value)
+                except (TypeError, ValueError):
+                    raise InputError(where, f"{label} is not a number: {value!r}") from None
+        out.append(PairRecord(pair_id, articles[0], articles[1], gold))
     return out
 
 
@@ -462,31 +467,23 @@ def read_story_labels(
     reader = Reader(strict=True)
     out: list[Article] = []
     gold: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(where, f"not JSON: {exc.msg}") from None
-            if not isinstance(row, dict) or "story" not in row:
-                raise InputError(where, "a labelled article needs a `story` field")
-            if "path" in row:
-                candidates = [Path(row["path"])] + [parent / row["path"] for parent in path.resolve().parents]
-                found = next((c for c in candidates if c.exists()), None)
-                if found is None:
-                    raise InputError(where, f"{row['path']} not found")
-                article = next(iter(reader.read([str(found)])))
-            elif isinstance(row.get("text"), str):
-                fields = {k: row[k] for k in ("id", "text", "title", "url", "source", "published", "language") if k in row}
-                fields.setdefault("id", make_id(row.get("url") or where, row["text"]))
-                article = Article.from_dict(fields)
-            else:
-                raise InputError(where, "a labelled article needs `path` or `text`")
-            out.append(article)
-            gold[article.id] = str(row["story"])
+    for _number, where, row in _json_lines(path):
+        if not isinstance(row, dict) or "story" not in row:
+            raise InputError(where, "a labelled article needs a `story` field")
+        if "path" in row:
+            candidates = [Path(row["path"])] + [parent / row["path"] for parent in path.resolve().parents]
+            found = next((c for c in candidates if c.exists()), None)
+            if found is None:
+                raise InputError(where, f"{row['path']} not found")
+            article = next(iter(reader.read([str(found)])))
+        elif isinstance(row.get("text"), str):
+            fields = {k: row[k] for k in ("id", "text", "title", "url", "source", "published", "language") if k in row}
+            fields.setdefault("id", make_id(row.get("url") or where, row["text"]))
+            article = Article.from_dict(fields)
+        else:
+            raise InputError(where, "a labelled article needs `path` or `text`")
+        out.append(article)
+        gold[article.id] = str(row["story"])
     items = list(gold)
     pairs = [(a, b, gold[a] == gold[b]) for i, a in enumerate(items) for b in items[i + 1 :]]
     return out, gold, pairs
