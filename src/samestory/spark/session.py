@@ -26,7 +26,7 @@ def session(master: str | None = None, *, shuffle_partitions: int | None = None)
 
     Executors run this interpreter when PYSPARK_PYTHON is unset (local mode, a shared environment)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName("samestory")
+    builder = SparkSession.builder.appName("samestory").config("spark.ui.showConsoleProgress", "false")
     if master is not None:
         builder = builder.master(master)
     if shuffle_partitions is not None:

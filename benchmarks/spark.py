@@ -1,0 +1,73 @@
+"""Near-duplicate groups on Spark (local mode) against the embedded pipeline, on the same planted corpus.
+
+    .venv/bin/python benchmarks/spark.py --n 10000 --master 'local[2]'
+    .venv/bin/python benchmarks/spark.py --n 100000
+
+The corpus is benchmarks/dedup.py's (SemEval sentences, planted copies and rewrites), written to a JSONL
+file. Both runs read that file and skip the clean stage (so the figure is the dedup itself): the embedded one
+with samestory.read.Reader + find_duplicates, in one process; the Spark one with `spark_dedup` (JSONL in,
+Parquet out) on a session started and warmed up beforehand (JVM start-up is not counted). Printed:
+articles/s of each, the ratio, and whether the groups are the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from dedup import corpus, load_sentences  # noqa: E402
+
+from samestory import config  # noqa: E402
+from samestory.dedup import find_duplicates  # noqa: E402
+from samestory.read import Reader  # noqa: E402
+from samestory.spark import session, spark_dedup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000, help="articles in the corpus")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--partitions", type=int, default=8, help="spark.sql.shuffle.partitions")
+    parser.add_argument("--threshold", type=float, default=config.DEDUP_THRESHOLD)
+    args = parser.parse_args()
+
+    articles, _, _ = corpus(args.n, args.seed, load_sentences())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "articles.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for a in articles:
+                f.write(json.dumps({"id": a.id, "text": a.text}, ensure_ascii=False) + "\n")
+        print(f"corpus: {args.n} articles, {path.stat().st_size / 1e6:.0f} MB of JSONL")
+
+        t = time.perf_counter()
+        groups = find_duplicates(Reader().read(path), threshold=args.threshold)
+        embedded_s = time.perf_counter() - t
+        expected = {(g.earliest.id, m.id) for g in groups for m in g.members}
+        print(f"embedded: {embedded_s:.1f} s, {args.n / embedded_s:,.0f} articles/s, {len(groups)} groups")
+
+        spark = session(args.master, shuffle_partitions=args.partitions)
+        spark.sparkContext.setLogLevel("ERROR")
+        warm = Path(tmp) / "warm.jsonl"
+        warm.write_text("".join(json.dumps({"id": a.id, "text": a.text}) + "\n" for a in articles[:200]))
+        spark_dedup(spark, str(warm), str(Path(tmp) / "warm-out"), threshold=args.threshold, clean=False)
+        t = time.perf_counter()
+        spark_dedup(spark, str(path), str(Path(tmp) / "out"), threshold=args.threshold, clean=False)
+        spark_s = time.perf_counter() - t
+        found = pl.read_parquet(Path(tmp) / "out" / "*.parquet")
+        got = set(zip(found["group"].to_list(), found["id"].to_list()))
+        spark.stop()
+    print(f"spark {args.master}: {spark_s:.1f} s, {args.n / spark_s:,.0f} articles/s "
+          f"({spark_s / embedded_s:.1f}x the embedded time); same groups: {got == expected}")
+
+
+if __name__ == "__main__":
+    main()
