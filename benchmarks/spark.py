@@ -23,12 +23,12 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dedup import corpus, load_sentences  # noqa: E402
+from dedup import corpus, load_sentences
 
-from samestory import config  # noqa: E402
-from samestory.dedup import find_duplicates  # noqa: E402
-from samestory.read import Reader  # noqa: E402
-from samestory.spark import session, spark_dedup  # noqa: E402
+from samestory import config
+from samestory.dedup import find_duplicates
+from samestory.read import Reader
+from samestory.spark import session, spark_dedup
 
 
 def main() -> None:
@@ -65,8 +65,10 @@ def main() -> None:
         found = pl.read_parquet(Path(tmp) / "out" / "*.parquet")
         got = set(zip(found["group"].to_list(), found["id"].to_list()))
         spark.stop()
-    print(f"spark {args.master}: {spark_s:.1f} s, {args.n / spark_s:,.0f} articles/s "
-          f"({spark_s / embedded_s:.1f}x the embedded time); same groups: {got == expected}")
+    print(
+        f"spark {args.master}: {spark_s:.1f} s, {args.n / spark_s:,.0f} articles/s "
+        f"({spark_s / embedded_s:.1f}x the embedded time); same groups: {got == expected}"
+    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def spark():  # type: ignore[no-untyped-def]
     s.stop()
 
 
-def embedded(articles: list[Article], threshold: float, cleaned: bool) -> set[tuple[str, str, float, float | None]]:
+def embedded(
+    articles: list[Article], threshold: float, cleaned: bool
+) -> set[tuple[str, str, float, float | None]]:
     """(group, member, estimated, verified) of find_duplicates, as the embedded `samestory dedup` runs it."""
     groups = find_duplicates(map(clean, articles) if cleaned else articles, threshold=threshold)
     return {(g.earliest.id, m.id, m.estimated, m.verified) for g in groups for m in g.members}
@@ -64,8 +66,13 @@ def corpus(n_stories: int, seed: int = 7) -> list[Article]:
             edits = rng.choice([0.0, 0.02, 0.05, 0.08, 0.12, 0.2])
             text = [rng.choice(vocab) if rng.random() < edits else w for w in text]
             dated = rng.random() < 0.8
-            out.append(Article(id=f"s{s}c{c}", text=" ".join(text),
-                               published=when + timedelta(hours=rng.randint(-5, 50)) if dated else None))
+            out.append(
+                Article(
+                    id=f"s{s}c{c}",
+                    text=" ".join(text),
+                    published=when + timedelta(hours=rng.randint(-5, 50)) if dated else None,
+                )
+            )
     out.append(Article(id="s0", text="a repeated id is indexed once"))
     out.append(Article(id="empty", text="... !!!"))
     rng.shuffle(out)
@@ -76,7 +83,21 @@ def test_components_match_union_find(spark) -> None:  # type: ignore[no-untyped-
     edges = [(1, 2), (2, 3), (10, 11), (5, 3), (20, 21), (21, 22), (22, 23), (23, 24), (30, 31)]
     df = spark.createDataFrame(edges, "src long, dst long")
     got = {r.node: r.component for r in connected_components(df).collect()}
-    assert got == {1: 1, 2: 1, 3: 1, 5: 1, 10: 10, 11: 10, 20: 20, 21: 20, 22: 20, 23: 20, 24: 20, 30: 30, 31: 30}
+    assert got == {
+        1: 1,
+        2: 1,
+        3: 1,
+        5: 1,
+        10: 10,
+        11: 10,
+        20: 20,
+        21: 20,
+        22: 20,
+        23: 20,
+        24: 20,
+        30: 30,
+        31: 30,
+    }
 
 
 def test_dedup_generated_corpus_equals_find_duplicates(spark) -> None:  # type: ignore[no-untyped-def]
@@ -99,23 +120,49 @@ def test_dedup_examples_from_jsonl_and_parquet(spark, tmp_path: Path, threshold:
     jsonl = tmp_path / "articles.jsonl"
     with jsonl.open("w") as f:
         for a in articles:
-            f.write(json.dumps({"id": a.id, "title": a.title, "text": a.text, "url": a.url,
-                                "published": a.published.isoformat() if a.published else None}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": a.id,
+                        "title": a.title,
+                        "text": a.text,
+                        "url": a.url,
+                        "published": a.published.isoformat() if a.published else None,
+                    }
+                )
+                + "\n"
+            )
     spark_dedup(spark, str(jsonl), str(tmp_path / "from-jsonl"), threshold=threshold)
     assert rows(pl.read_parquet(tmp_path / "from-jsonl" / "*.parquet").to_dicts()) == expected
     spark.read.json(str(jsonl)).write.parquet(str(tmp_path / "articles.parquet"))
-    spark_dedup(spark, str(tmp_path / "articles.parquet"), str(tmp_path / "from-parquet"), threshold=threshold)
+    spark_dedup(
+        spark, str(tmp_path / "articles.parquet"), str(tmp_path / "from-parquet"), threshold=threshold
+    )
     assert rows(pl.read_parquet(tmp_path / "from-parquet" / "*.parquet").to_dicts()) == expected
 
 
 def test_cli_spark_dedup(tmp_path: Path) -> None:
     articles = corpus(40, seed=3)
     jsonl = tmp_path / "in.jsonl"
-    jsonl.write_text("".join(json.dumps({"id": a.id, "text": a.text}) + "\n" for a in articles) + "not json\n")
+    jsonl.write_text(
+        "".join(json.dumps({"id": a.id, "text": a.text}) + "\n" for a in articles) + "not json\n"
+    )
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "samestory"), "spark", "dedup", str(jsonl), str(tmp_path / "out"),
-         "--master", "local[1]", "--threshold", "0.7"],
-        check=False, capture_output=True, text=True, timeout=300,
+        [
+            str(Path(sys.executable).parent / "samestory"),
+            "spark",
+            "dedup",
+            str(jsonl),
+            str(tmp_path / "out"),
+            "--master",
+            "local[1]",
+            "--threshold",
+            "0.7",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     got = rows(pl.read_parquet(tmp_path / "out" / "*.parquet").to_dicts())

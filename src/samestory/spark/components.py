@@ -39,8 +39,11 @@ def connected_components(edges: DataFrame, *, max_rounds: int = 1000) -> DataFra
         )
         updated = (
             labels.join(passed.groupBy("node").agg(F.min("offered").alias("offered")), "node", "left")
-            .select("node", F.least("component", F.coalesce("offered", "component")).alias("component"),
-                    (F.col("offered") < F.col("component")).alias("changed"))
+            .select(
+                "node",
+                F.least("component", F.coalesce("offered", "component")).alias("component"),
+                (F.col("offered") < F.col("component")).alias("changed"),
+            )
             .localCheckpoint()
         )
         changed = updated.where("changed").count()

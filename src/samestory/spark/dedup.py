@@ -74,8 +74,14 @@ def sketches(
         cleaning = cleaner() if clean else None
         stream = iter(part) if cleaning is None else ((o, cleaning(a)) for o, a in part)
         while chunk := list(islice(stream, batch)):
-            sk = sketch([a.text for _, a in chunk], shingle=shingle, num_perm=num_perm, seed=seed,
-                        keep_shingles=True, lsh=lsh)
+            sk = sketch(
+                [a.text for _, a in chunk],
+                shingle=shingle,
+                num_perm=num_perm,
+                seed=seed,
+                keep_shingles=True,
+                lsh=lsh,
+            )
             assert sk.keys is not None and sk.shingles is not None
             for i, (order, article) in enumerate(chunk):
                 if sk.empty[i]:
@@ -83,8 +89,14 @@ def sketches(
                 shingles = sk.shingles_of(i)
                 assert shingles is not None
                 published = article.published.timestamp() if article.published is not None else None
-                yield (order, article.id, published, sk.signatures[i].tobytes(), distinct(shingles).tobytes(),
-                       sk.keys[i].tolist())
+                yield (
+                    order,
+                    article.id,
+                    published,
+                    sk.signatures[i].tobytes(),
+                    distinct(shingles).tobytes(),
+                    sk.keys[i].tolist(),
+                )
 
     rows = spark.createDataFrame(rdd.mapPartitions(run), SKETCH_SCHEMA)
     first = rows.groupBy("id").agg(F.min("order").alias("order"))
@@ -122,14 +134,18 @@ def _decide(threshold: float, verify: bool) -> Any:
 
     def run(rows: Iterable[Any]) -> Iterator[tuple[int, int, float, float | None]]:
         for r in rows:
-            estimated = float((np.frombuffer(r.s_signature, np.uint16) == np.frombuffer(r.d_signature, np.uint16))
-                              .mean())
+            estimated = float(
+                (np.frombuffer(r.s_signature, np.uint16) == np.frombuffer(r.d_signature, np.uint16)).mean()
+            )
             if not estimated > threshold - margin:
                 continue
             verified = None
             if verify and estimated < threshold + margin:
-                verified = jaccard(np.frombuffer(r.s_shingles, np.uint32), np.frombuffer(r.d_shingles, np.uint32),
-                                   prepared=True)
+                verified = jaccard(
+                    np.frombuffer(r.s_shingles, np.uint32),
+                    np.frombuffer(r.d_shingles, np.uint32),
+                    prepared=True,
+                )
             if (verified if verified is not None else estimated) >= threshold:
                 yield r.src, r.dst, round(estimated, 4), None if verified is None else round(verified, 4)
 
@@ -143,8 +159,9 @@ def _to_earliest(rows: Iterable[Any]) -> Iterator[tuple[int, float, float]]:
             yield r.src, 1.0, 1.0
             continue
         a, b = np.frombuffer(r.s_signature, np.uint16), np.frombuffer(r.d_signature, np.uint16)
-        exact = jaccard(np.frombuffer(r.s_shingles, np.uint32), np.frombuffer(r.d_shingles, np.uint32),
-                        prepared=True)
+        exact = jaccard(
+            np.frombuffer(r.s_shingles, np.uint32), np.frombuffer(r.d_shingles, np.uint32), prepared=True
+        )
         yield r.src, round(float((a == b).mean()), 4), round(exact, 4)
 
 
@@ -153,12 +170,17 @@ def groups(spark: SparkSession, sk: DataFrame, labels: DataFrame) -> DataFrame:
     (node, component): the group is named by its earliest member, as in find_duplicates."""
     meta = sk.select("order", "id", "published")
     members = labels.join(meta, labels.node == meta.order).select("order", "id", "published", "component")
-    rank = F.struct(F.col("published").isNull().alias("undated"), F.coalesce("published", F.lit(0.0)).alias("when"),
-                    F.col("order").alias("order"))
+    rank = F.struct(
+        F.col("published").isNull().alias("undated"),
+        F.coalesce("published", F.lit(0.0)).alias("when"),
+        F.col("order").alias("order"),
+    )
     earliest = members.groupBy("component").agg(
         F.min(rank).getField("order").alias("first"), F.count("*").alias("size")
     )
-    pairs = members.join(earliest, "component").select(F.col("order").alias("src"), F.col("first").alias("dst"))
+    pairs = members.join(earliest, "component").select(
+        F.col("order").alias("src"), F.col("first").alias("dst")
+    )
     scored = spark.createDataFrame(
         _with_sketches(pairs, sk).rdd.mapPartitions(_to_earliest),
         "order long, estimated double, verified double",
@@ -168,8 +190,15 @@ def groups(spark: SparkSession, sk: DataFrame, labels: DataFrame) -> DataFrame:
         members.join(earliest, "component")
         .join(first_id, "first")
         .join(scored, "order")
-        .select("id", "group", "estimated", "verified",
-                F.timestamp_seconds("published").alias("published"), "size", "order")
+        .select(
+            "id",
+            "group",
+            "estimated",
+            "verified",
+            F.timestamp_seconds("published").alias("published"),
+            "size",
+            "order",
+        )
     )
 
 

@@ -69,7 +69,9 @@ def _cosine_keys(vectors: np.ndarray, planes: np.ndarray) -> np.ndarray:
 
 
 def _prepare(clean: bool) -> Any:
-    def run(part: Iterable[tuple[int, Article]]) -> Iterator[tuple[int, Article, bytes, list[str], list[int]]]:
+    def run(
+        part: Iterable[tuple[int, Article]],
+    ) -> Iterator[tuple[int, Article, bytes, list[str], list[int]]]:
         from samestory.index.entities import entity_keys
         from samestory.index.vectors import embed_leads
         from samestory.pipeline import process
@@ -107,8 +109,9 @@ def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
 
     for r in rows:
         cosine = float(np.frombuffer(r.l_vector, np.float32) @ np.frombuffer(r.e_vector, np.float32))
-        match = Match(seq=r.dst, story_id=0, cosine=round(cosine, 4), shared_entities=r.shared,
-                      near_duplicate=r.near)
+        match = Match(
+            seq=r.dst, story_id=0, cosine=round(cosine, 4), shared_entities=r.shared, near_duplicate=r.near
+        )
         later = Article.from_dict(json.loads(r.l_article))
         Clusterer.decide(_OnePair(Article.from_dict(json.loads(r.e_article))), later, [match])  # type: ignore[arg-type]
         if match.joined:
@@ -131,10 +134,16 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
     of shared entities and whether they are near-duplicates, and both articles' vectors and records."""
     ordered = near.select(F.least("src", "dst").alias("a"), F.greatest("src", "dst").alias("b"))
     pairs = (
-        _pairs(info, "entities").withColumnRenamed("n", "shared")
+        _pairs(info, "entities")
+        .withColumnRenamed("n", "shared")
         .join(_pairs(info, "cosine_keys").select("a", "b"), ["a", "b"], "full")
         .join(ordered.withColumn("near", F.lit(True)), ["a", "b"], "full")
-        .select("a", "b", F.coalesce("shared", F.lit(0)).alias("shared"), F.coalesce("near", F.lit(False)).alias("near"))
+        .select(
+            "a",
+            "b",
+            F.coalesce("shared", F.lit(0)).alias("shared"),
+            F.coalesce("near", F.lit(False)).alias("near"),
+        )
     )
     side = info.select("order", "published", "vector", "article")
     a = side.select(*(F.col(c).alias(f"a_{c}") for c in side.columns))
@@ -142,12 +151,15 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
     joined = pairs.join(a, pairs.a == a.a_order).join(b, pairs.b == b.b_order)
     window = config.STORY_WINDOW_DAYS * 86400.0
     joined = joined.where(
-        F.col("a_published").isNull() | F.col("b_published").isNull()
+        F.col("a_published").isNull()
+        | F.col("b_published").isNull()
         | (F.abs(F.col("a_published") - F.col("b_published")) <= window)
     )
 
     def rank(p: str) -> Any:  # publication order, as ingest sorts: dated first, by date, then input order
-        return F.struct(F.col(f"{p}_published").isNull(), F.coalesce(f"{p}_published", F.lit(0.0)), F.col(f"{p}_order"))
+        return F.struct(
+            F.col(f"{p}_published").isNull(), F.coalesce(f"{p}_published", F.lit(0.0)), F.col(f"{p}_order")
+        )
 
     a_later = rank("a") > rank("b")
 
@@ -155,9 +167,14 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
         return F.when(a_later, F.col(later)).otherwise(F.col(earlier))
 
     return joined.select(
-        pick("a", "b").alias("src"), pick("b", "a").alias("dst"), "shared", "near",
-        pick("a_vector", "b_vector").alias("l_vector"), pick("b_vector", "a_vector").alias("e_vector"),
-        pick("a_article", "b_article").alias("l_article"), pick("b_article", "a_article").alias("e_article"),
+        pick("a", "b").alias("src"),
+        pick("b", "a").alias("dst"),
+        "shared",
+        "near",
+        pick("a_vector", "b_vector").alias("l_vector"),
+        pick("b_vector", "a_vector").alias("e_vector"),
+        pick("a_article", "b_article").alias("l_article"),
+        pick("b_article", "a_article").alias("e_article"),
     )
 
 
@@ -168,12 +185,24 @@ def spark_stories(
     written to `output` as Parquet when given; returns the DataFrame (id, story, published, size, order)."""
     rdd = read_articles(spark, source) if isinstance(source, str) else source
     prepared = rdd.mapPartitions(_prepare(clean)).persist(StorageLevel.MEMORY_AND_DISK)
-    sk = sketches(prepared.map(lambda x: (x[0], x[1])), spark, threshold=config.DEDUP_THRESHOLD,
-                  shingle=config.MINHASH_SHINGLE, clean=False).localCheckpoint()
+    sk = sketches(
+        prepared.map(lambda x: (x[0], x[1])),
+        spark,
+        threshold=config.DEDUP_THRESHOLD,
+        shingle=config.MINHASH_SHINGLE,
+        clean=False,
+    ).localCheckpoint()
     near = matches(spark, sk, config.DEDUP_THRESHOLD, verify=False)
     info_rows = prepared.map(
-        lambda x: (x[0], x[1].id, x[1].published.timestamp() if x[1].published else None, x[2], x[3], x[4],
-                   json.dumps(x[1].to_dict(), ensure_ascii=False))
+        lambda x: (
+            x[0],
+            x[1].id,
+            x[1].published.timestamp() if x[1].published else None,
+            x[2],
+            x[3],
+            x[4],
+            json.dumps(x[1].to_dict(), ensure_ascii=False),
+        )
     )
     info = spark.createDataFrame(info_rows, _INFO_SCHEMA)
     first = info.groupBy("id").agg(F.min("order").alias("order"))
@@ -185,7 +214,12 @@ def spark_stories(
     members = meta.join(labels, meta.order == labels.node, "left").select(
         "order", "id", "published", F.coalesce("component", "order").alias("component")
     )
-    rank = F.struct(F.col("published").isNull(), F.coalesce("published", F.lit(0.0)), F.col("order"), F.col("id").alias("id"))
+    rank = F.struct(
+        F.col("published").isNull(),
+        F.coalesce("published", F.lit(0.0)),
+        F.col("order"),
+        F.col("id").alias("id"),
+    )
     earliest = members.groupBy("component").agg(
         F.min(rank).getField("id").alias("story"), F.count("*").alias("size")
     )
