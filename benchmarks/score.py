@@ -30,7 +30,7 @@ def main() -> int:
     from samestory.compare.features import pair_features_batch
     from samestory.compare.model import ScoreModel
     from samestory.compare.passages import split
-    from samestory.embed import embed
+    from samestory.embed import clear_cache, embed
     from samestory.evaluate import process_pairs, read_pairs, tfidf_baseline
 
     records = read_pairs(args.data)[: args.pairs]
@@ -41,6 +41,7 @@ def main() -> int:
 
     def timed(name: str, run) -> None:  # type: ignore[no-untyped-def]
         fresh = read_pairs(args.data)[: args.pairs]  # unprocessed copies each time
+        clear_cache()  # no stage reuses the sentence vectors of another
         start = time.perf_counter()
         run(fresh)
         seconds = time.perf_counter() - start

@@ -52,3 +52,8 @@ def embed(texts: Sequence[str]) -> np.ndarray:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return out
+
+
+def clear_cache() -> None:
+    """Forget the cached sentence vectors (benchmarks time each stage from a cold cache)."""
+    _cache.clear()
