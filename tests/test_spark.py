@@ -134,11 +134,18 @@ def test_dedup_examples_from_jsonl_and_parquet(spark, tmp_path: Path, threshold:
             )
     spark_dedup(spark, str(jsonl), str(tmp_path / "from-jsonl"), threshold=threshold)
     assert rows(pl.read_parquet(tmp_path / "from-jsonl" / "*.parquet").to_dicts()) == expected
-    spark.read.json(str(jsonl)).write.parquet(str(tmp_path / "articles.parquet"))
+    as_parquet = spark.read.json(str(jsonl)).withColumn(
+        "published", pyspark.sql.functions.to_timestamp("published")
+    )
+    as_parquet.write.parquet(str(tmp_path / "articles.parquet"))  # published as a Parquet timestamp
     spark_dedup(
         spark, str(tmp_path / "articles.parquet"), str(tmp_path / "from-parquet"), threshold=threshold
     )
-    assert rows(pl.read_parquet(tmp_path / "from-parquet" / "*.parquet").to_dicts()) == expected
+    found = pl.read_parquet(tmp_path / "from-parquet" / "*.parquet").to_dicts()
+    assert rows(found) == expected
+    published = {a.id: a.published for a in articles}
+    for r in found:  # the same instant, whatever the session's time zone
+        assert r["published"].replace(tzinfo=r["published"].tzinfo or UTC) == published[r["id"]]
 
 
 def test_cli_spark_dedup(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from pyspark import RDD
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from samestory.article import Article
 from samestory.errors import InputError
@@ -47,7 +49,16 @@ def articles(spark: SparkSession, path: str) -> RDD[tuple[int, Article]]:
     name = Path(path).name
     records: RDD[tuple[Any, int]]
     if _is_parquet(path):
-        records = spark.read.parquet(path).rdd.map(lambda row: row.asDict(recursive=True)).zipWithIndex()
+        frame = spark.read.parquet(path)
+        frame = frame.select(  # timestamps as ISO text with their offset: Python would get naive local times
+            *(
+                F.date_format(c.name, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias(c.name)
+                if isinstance(c.dataType, T.TimestampType)
+                else F.col(c.name)
+                for c in frame.schema.fields
+            )
+        )
+        records = frame.rdd.map(lambda row: row.asDict(recursive=True)).zipWithIndex()
     else:
         records = spark.sparkContext.textFile(path).zipWithIndex()
 
