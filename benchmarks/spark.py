@@ -8,15 +8,25 @@ file. Both runs read that file and skip the clean stage (so the figure is the de
 with samestory.read.Reader + find_duplicates, in one process; the Spark one with `spark_dedup` (JSONL in,
 Parquet out) on a session started and warmed up beforehand (JVM start-up is not counted). Printed:
 articles/s of each, the ratio, and whether the groups are the same.
+
+    SAMESTORY_EMBED_THREADS=1 .venv/bin/python benchmarks/spark.py --stories 4
+
+`--stories K`: stories instead, on the sample articles (examples/articles) and 1..K copies of each with 6% of
+the words dropped; the embedded run is `samestory.stories.ingest` into a fresh SQLite store, the Spark one
+`spark_stories`; printed: articles/s of each and their pairwise agreement.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import random
+import sqlite3
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -26,9 +36,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup import corpus, load_sentences
 
 from samestory import config
+from samestory.article import Article
 from samestory.dedup import find_duplicates
 from samestory.read import Reader
-from samestory.spark import session, spark_dedup
+from samestory.spark import session, spark_dedup, spark_stories
+from samestory.stories import ingest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles"
+
+
+def stories(copies: int, master: str, partitions: int) -> None:
+    """Time and compare the stories of the sample articles and their edited copies, embedded and on Spark."""
+    rng = random.Random(5)
+    samples = list(Reader().read(EXAMPLES))
+    articles = list(samples)
+    for a in samples:
+        for c in range(rng.randint(1, copies)):
+            kept = [w for w in a.text.replace("\n", " ").split(" ") if rng.random() > 0.06]
+            when = a.published + timedelta(hours=rng.randint(1, 60)) if a.published else None
+            articles.append(Article(id=f"{a.id}-c{c}", title=a.title, text=" ".join(kept), published=when))
+    rng.shuffle(articles)
+    n = len(articles)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        ingest(articles, Path(tmp) / "stories.db")
+        embedded_s = time.perf_counter() - t
+        embedded = dict(
+            sqlite3.connect(Path(tmp) / "stories.db").execute("SELECT id, story_id FROM articles")
+        )
+    print(f"embedded ingest: {n} articles, {embedded_s:.1f} s, {n / embedded_s:.1f} articles/s")
+    spark = session(master, shuffle_partitions=partitions)
+    spark.sparkContext.setLogLevel("ERROR")
+    t = time.perf_counter()
+    rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 2)
+    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    spark_s = time.perf_counter() - t
+    spark.stop()
+    pairs = list(itertools.combinations(sorted(got), 2))
+    agree = sum((got[a] == got[b]) == (embedded[a] == embedded[b]) for a, b in pairs) / len(pairs)
+    print(
+        f"spark {master}: {spark_s:.1f} s (session start included), {n / spark_s:.1f} articles/s; "
+        f"{len(set(got.values()))} stories; pairwise agreement {agree:.4f}"
+    )
 
 
 def main() -> None:
@@ -38,7 +87,13 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=8, help="spark.sql.shuffle.partitions")
     parser.add_argument("--threshold", type=float, default=config.DEDUP_THRESHOLD)
+    parser.add_argument(
+        "--stories", type=int, default=0, help="stories of the sample articles with 1..K copies"
+    )
     args = parser.parse_args()
+    if args.stories:
+        stories(args.stories, args.master, args.partitions)
+        return
 
     articles, _, _ = corpus(args.n, args.seed, load_sentences())
     with tempfile.TemporaryDirectory() as tmp:
