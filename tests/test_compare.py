@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES
 
 from samestory.article import Article
 from samestory.compare import compare
 from samestory.compare.passages import align
 from samestory.pipeline import process
 from samestory.read import Reader
-
-from conftest import EXAMPLES
 
 BOILERPLATE = [
     "Also read",
