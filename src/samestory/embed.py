@@ -54,6 +54,15 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     return out
 
 
+def mean_vector(vectors: np.ndarray) -> np.ndarray:
+    """The unit-length mean of a (n, dim) array of vectors; zeros when n is 0."""
+    if not len(vectors):
+        return np.zeros(vectors.shape[1], np.float32)
+    mean = vectors.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
 def clear_cache() -> None:
     """Forget the cached sentence vectors (benchmarks time each stage from a cold cache)."""
     _cache.clear()

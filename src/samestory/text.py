@@ -28,6 +28,16 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def shingles(tokens: list[str], size: int) -> set[str]:
+    """The word n-grams of a token list (none when it is shorter than `size`)."""
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """|a & b| / |a | b|; 0 when either set is empty."""
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
 def paragraphs(text: str) -> list[str]:
     """Non-empty paragraphs (blocks separated by blank lines, or lines when there are no blank lines)."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text)]

@@ -17,7 +17,8 @@ from samestory.article import Article
 from samestory.compare.model import score_pairs
 from samestory.compare.passages import Alignment, Passage, align
 from samestory.compare.relation import SAME_STORY, Relation, decide
-from samestory.text import normalize
+from samestory.embed import mean_vector
+from samestory.text import jaccard, normalize, shingles
 
 __all__ = ["Comparison", "Evidence", "Passage", "compare"]
 
@@ -63,20 +64,8 @@ class Comparison:
         return out
 
 
-def shingles(text: str, size: int = 3) -> set[str]:
-    """Word n-grams of the normalised text."""
-    tokens = normalize(text).split()
-    return {" ".join(tokens[i : i + size]) for i in range(max(1, len(tokens) - size + 1))} if tokens else set()
-
-
-def _jaccard(a: set[Any], b: set[Any]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _mean_vector(alignment_vectors: np.ndarray) -> np.ndarray:
-    v = alignment_vectors.mean(axis=0) if len(alignment_vectors) else np.zeros(1, np.float32)
-    n = float(np.linalg.norm(v))
-    return v / n if n else v
+def _shingles3(text: str) -> set[str]:
+    return shingles(normalize(text).split(), 3)
 
 
 def _date_values(article: Article, reference: Article) -> set[str]:
@@ -99,18 +88,14 @@ def evidence_for(a: Article, b: Article, alignment: Alignment) -> Evidence:
     sims = [p.similarity for p in alignment.passages]
     overlaps = [p.overlap for p in alignment.passages]
     text_similarity = 0.0
-    if alignment.similarity.size:
-        from samestory.embed import embed
-
-        va = _mean_vector(embed(alignment.a_sentences))
-        vb = _mean_vector(embed(alignment.b_sentences))
-        text_similarity = float(va @ vb)
+    if len(alignment.a_vectors) and len(alignment.b_vectors):
+        text_similarity = float(mean_vector(alignment.a_vectors) @ mean_vector(alignment.b_vectors))
     gap = None
     if a.published and b.published:
         gap = round((b.published - a.published).total_seconds() / 86400, 3)
     return Evidence(
         same_language=(a.language or "") == (b.language or ""),
-        shingle_jaccard=round(_jaccard(shingles(a.text), shingles(b.text)), 4),
+        shingle_jaccard=round(jaccard(_shingles3(a.text), _shingles3(b.text)), 4),
         text_similarity=round(text_similarity, 4),
         mean_passage_similarity=round(float(np.mean(sims)), 4) if sims else 0.0,
         mean_passage_overlap=round(float(np.mean(overlaps)), 4) if overlaps else 0.0,

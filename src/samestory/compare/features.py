@@ -27,8 +27,8 @@ import numpy as np
 
 from samestory.article import Article
 from samestory.compare.passages import split
-from samestory.embed import embed
-from samestory.text import normalize, sentences
+from samestory.embed import embed, mean_vector
+from samestory.text import jaccard, normalize, sentences, shingles
 
 # Bump when the features change: cached feature tables and the shipped model are keyed by it.
 FEATURES_VERSION = 1
@@ -62,19 +62,6 @@ class _View:
     chars_len: int
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v
-
-
-def _mean(vectors: np.ndarray) -> np.ndarray:
-    return _unit(vectors.mean(axis=0)) if len(vectors) else np.zeros(vectors.shape[1], np.float32)
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
-
-
 def _containment(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
@@ -104,10 +91,6 @@ def _numbers(text: str) -> set[str]:
     return {re.sub(r"[.,]", "", m) for m in _NUMBER.findall(text)}
 
 
-def _shingles(tokens: list[str], size: int) -> set[str]:
-    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-
-
 def _view(article: Article, sents: list[str], vectors: np.ndarray, title: np.ndarray) -> _View:
     text = f"{article.title}\n{article.text}" if article.title else article.text
     norm = normalize(text)
@@ -119,8 +102,8 @@ def _view(article: Article, sents: list[str], vectors: np.ndarray, title: np.nda
         title=title,
         words=set(tokens),
         word_counts=Counter(tokens),
-        shingles2=_shingles(tokens, 2),
-        shingles3=_shingles(tokens, 3),
+        shingles2=shingles(tokens, 2),
+        shingles3=shingles(tokens, 3),
         chars=Counter(squeezed[i : i + 4] for i in range(len(squeezed) - 3)),
         names=_names(text),
         numbers=_numbers(text),
@@ -159,13 +142,13 @@ def _pair(a: _View, b: _View) -> dict[str, float]:
     # emb_: cosines of whole-text, title, lead, head and tail vectors
     va, vb = a.vectors, b.vectors
     empty = not len(va) or not len(vb)
-    f["emb_text"] = float(_mean(va) @ _mean(vb)) if not empty else 0.0
+    f["emb_text"] = float(mean_vector(va) @ mean_vector(vb)) if not empty else 0.0
     f["emb_title"] = float(a.title @ b.title)
     f["emb_lead"] = float(va[0] @ vb[0]) if not empty else 0.0
-    f["emb_head"] = float(_mean(va[:_HEAD]) @ _mean(vb[:_HEAD])) if not empty else 0.0
-    f["emb_tail"] = float(_mean(va[-_HEAD:]) @ _mean(vb[-_HEAD:])) if not empty else 0.0
+    f["emb_head"] = float(mean_vector(va[:_HEAD]) @ mean_vector(vb[:_HEAD])) if not empty else 0.0
+    f["emb_tail"] = float(mean_vector(va[-_HEAD:]) @ mean_vector(vb[-_HEAD:])) if not empty else 0.0
     f["emb_title_text"] = float(
-        max(a.title @ _mean(vb), b.title @ _mean(va)) if not empty else 0.0
+        max(a.title @ mean_vector(vb), b.title @ mean_vector(va)) if not empty else 0.0
     )
     # aln_: the sentence cosine matrix, row-wise best matches in both directions
     if empty:
@@ -193,27 +176,27 @@ def _pair(a: _View, b: _View) -> dict[str, float]:
         cb = float(lb[cols >= _THRESHOLDS[1]].sum() / lb.sum())
         f["aln_cov_min"], f["aln_cov_max"] = min(ca, cb), max(ca, cb)
     # lex_: lexical overlap (mostly zero across languages, but names and numbers survive translation)
-    f["lex_words"] = _jaccard(a.words, b.words)
+    f["lex_words"] = jaccard(a.words, b.words)
     f["lex_words_contain"] = _containment(a.words, b.words)
-    f["lex_shingle2"] = _jaccard(a.shingles2, b.shingles2)
-    f["lex_shingle3"] = _jaccard(a.shingles3, b.shingles3)
+    f["lex_shingle2"] = jaccard(a.shingles2, b.shingles2)
+    f["lex_shingle3"] = jaccard(a.shingles3, b.shingles3)
     f["lex_shingle3_contain"] = _containment(a.shingles3, b.shingles3)
-    f["lex_chars"] = _jaccard(set(a.chars), set(b.chars))
+    f["lex_chars"] = jaccard(set(a.chars), set(b.chars))
     f["lex_chars_cos"] = _cosine_counts(a.chars, b.chars)
     f["lex_words_cos"] = _cosine_counts(a.word_counts, b.word_counts)
     # ent_: named things and numbers
-    f["ent_names"] = _jaccard(a.names, b.names)
+    f["ent_names"] = jaccard(a.names, b.names)
     f["ent_names_shared"] = float(len(a.names & b.names))
     f["ent_names_contain"] = _containment(a.names, b.names)
-    f["ent_numbers"] = _jaccard(a.numbers, b.numbers)
+    f["ent_numbers"] = jaccard(a.numbers, b.numbers)
     f["ent_numbers_shared"] = float(len(a.numbers & b.numbers))
-    f["ent_people"] = _jaccard(a.people, b.people)
+    f["ent_people"] = jaccard(a.people, b.people)
     f["ent_people_shared"] = float(len(a.people & b.people))
-    f["ent_places"] = _jaccard(a.places, b.places)
+    f["ent_places"] = jaccard(a.places, b.places)
     f["ent_places_shared"] = float(len(a.places & b.places))
     f["ent_known"] = float(bool(a.people or a.places) + bool(b.people or b.places))
     # date_: mentioned dates (publication dates come in pair_features_batch, they live on the Article)
-    f["date_mentions"] = _jaccard(a.dates, b.dates)
+    f["date_mentions"] = jaccard(a.dates, b.dates)
     f["date_mentions_shared"] = float(len(a.dates & b.dates))
     # lang_ and len_
     f["lang_same"] = float(bool(a.language) and a.language == b.language)

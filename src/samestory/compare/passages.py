@@ -13,7 +13,7 @@ import numpy as np
 
 from samestory import config
 from samestory.embed import embed
-from samestory.text import sentences, words
+from samestory.text import jaccard, sentences, words
 
 
 @dataclass(slots=True)
@@ -37,7 +37,13 @@ class Alignment:
     passages: list[Passage]
     coverage_a: float  # share of A's characters inside aligned sentences
     coverage_b: float
-    similarity: np.ndarray  # the full sentence cosine matrix (len(a) x len(b))
+    a_vectors: np.ndarray  # sentence embeddings of A (len(a) x 512)
+    b_vectors: np.ndarray
+
+    @property
+    def similarity(self) -> np.ndarray:
+        """The full sentence cosine matrix (len(a) x len(b))."""
+        return self.a_vectors @ self.b_vectors.T
 
     @property
     def only_in_a(self) -> list[str]:
@@ -55,11 +61,6 @@ class Alignment:
 def split(text: str) -> list[str]:
     """The sentences compared: long enough to carry content."""
     return [s for s in sentences(text) if len(s) >= config.PASSAGE_MIN_CHARS]
-
-
-def _jaccard(a: str, b: str) -> float:
-    wa, wb = set(words(a)), set(words(b))
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
 def _coverage(sents: list[str], used: set[int]) -> float:
@@ -82,7 +83,7 @@ def align(
     threshold = config.PASSAGE_THRESHOLD if threshold is None else threshold
     a_sents, b_sents = split(a_text), split(b_text)
     if not a_sents or not b_sents:
-        return Alignment(a_sents, b_sents, [], 0.0, 0.0, np.zeros((len(a_sents), len(b_sents)), np.float32))
+        return Alignment(a_sents, b_sents, [], 0.0, 0.0, embed(a_sents), embed(b_sents))
     va = embed(a_sents) if a_vectors is None else a_vectors
     vb = embed(b_sents) if b_vectors is None else b_vectors
     sim = va @ vb.T
@@ -99,6 +100,7 @@ def align(
             continue
         used_a.add(i)
         used_b.add(j)
-        passages.append(Passage(i, j, a_sents[i], b_sents[j], round(score, 4), round(_jaccard(a_sents[i], b_sents[j]), 4)))
+        overlap = jaccard(set(words(a_sents[i])), set(words(b_sents[j])))
+        passages.append(Passage(i, j, a_sents[i], b_sents[j], round(score, 4), round(overlap, 4)))
     passages.sort(key=lambda p: p.a_index)
-    return Alignment(a_sents, b_sents, passages, _coverage(a_sents, used_a), _coverage(b_sents, used_b), sim)
+    return Alignment(a_sents, b_sents, passages, _coverage(a_sents, used_a), _coverage(b_sents, used_b), va, vb)
