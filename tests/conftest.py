@@ -13,6 +13,23 @@ SEEDS = SHARED / "seeds"
 SEMEVAL = SHARED / "data" / "semeval2022-task8" / "pairs.jsonl"
 EXAMPLES = ROOT / "examples"
 
+# Boilerplate of the two seeds that the cleaned texts must not keep (the story itself stays).
+SEED_BOILERPLATE = [
+    "Also read",
+    "See also",
+    "Biden uses a shorter staircase",
+    "You May Also Like",
+    "About the Author",
+    "Hermínio Guimarães",
+    "Introvertido premiado",
+    "Leave a Reply",
+    "Your email address",
+    "Required fields are marked",
+    "read also",
+    "date 2022-12-29",
+    "redirected its deliveries to India",
+]
+
 os.environ.setdefault("SAMESTORY_EMBED_THREADS", "1")  # pytest -n 2 runs two workers on two cores
 
 

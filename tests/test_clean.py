@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SEED_BOILERPLATE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,22 +233,6 @@ def test_story_sentences_that_look_like_boilerplate_are_kept(sentence: str) -> N
     assert article.removed == []
     assert article.text == f"{STORY}\n\n{sentence}"
 
-
-SEED_BOILERPLATE = [
-    "Also read",
-    "See also",
-    "Biden uses a shorter staircase",
-    "You May Also Like",
-    "About the Author",
-    "Hermínio Guimarães",
-    "Introvertido premiado",
-    "Leave a Reply",
-    "Your email address",
-    "Required fields are marked",
-    "read also",
-    "redirected its deliveries to India and China",
-    "date 2022-12-29",
-]
 
 
 def _seed(path: Path) -> Article:
