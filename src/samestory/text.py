@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-_PUNCT = re.compile(r"[^\w\s]+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # A sentence ends at . ! ? … (optionally followed by a closing quote or bracket) before whitespace and an
 # upper-case letter, a digit or an opening quote; common abbreviations (Mr., Dr., U.S.) don't end one.
@@ -19,8 +18,29 @@ _ABBREV = re.compile(
 
 def normalize(text: str) -> str:
     """Lower case, Unicode NFKC, punctuation dropped, spaces collapsed: the form compared for duplicates."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regex alternation of `words` as a trie, which `re` matches much faster than a flat alternation."""
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        end = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if end:
+            return f"(?:{body})?"
+        return body
+
+    return build(tree)
 
 
 def words(text: str) -> list[str]:
