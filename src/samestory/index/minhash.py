@@ -7,7 +7,7 @@
 How an article becomes a signature (vectorised over a batch; no per-word Python): words are those of
 `samestory.text.words` (NFKC, case folded, split at anything that is not a letter, digit or mark; unlike
 `words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial hash of their
-UTF-16 code units (one table lookup, one multiply and one cumulative sum over the batch's characters);
+code points (one table lookup, one multiply and one cumulative sum over the batch's characters);
 k consecutive word hashes make a shingle hash; rensa's R-MinHash turns the batch's flat shingle-hash buffer
 into signatures in one call. Signatures are kept as their low 16 bits (b-bit MinHash: a spurious equal slot
 has probability 2**-16, a negligible bias) so a signature costs 2 bytes per permutation.
@@ -37,6 +37,7 @@ import math
 import multiprocessing
 import os
 import sqlite3
+import sys
 import time
 import unicodedata
 from collections import deque
@@ -68,12 +69,13 @@ _SIG_DTYPE = np.uint16
 
 
 def _char_table() -> np.ndarray:
-    """For each UTF-16 code unit: its case-folded form when it is a letter, digit or mark, else 0 (a separator).
+    """For each code point: its case-folded form when it is a letter, digit or mark, else 0 (a separator).
 
-    Letters fold one code point to one ("ß" stays), so "ÉTÉ" and "été" are the same word. Surrogates are
-    separators: characters beyond the BMP (mostly emoji) split words.
+    Letters fold one code point to one ("ß" stays), so "ÉTÉ" and "été" are the same word. Characters
+    beyond the BMP (mostly emoji) are separators. Encoding a batch to UTF-32 and `take` from this
+    table costs half of encoding to UTF-16 and indexing a 16-bit table.
     """
-    table = np.zeros(0x10000, dtype=np.uint16)
+    table = np.zeros(sys.maxunicode + 1, dtype=np.uint32)
     for code in range(1, 0x10000):
         char = chr(code)
         if unicodedata.category(char)[0] in "LNM" or char == "_":
@@ -123,8 +125,8 @@ def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     million-word vocabulary collide with probability ~1e-4: negligible for Jaccard).
     """
     joined = "\0".join([unicodedata.normalize("NFKC", t.replace("\0", " ")) for t in texts])
-    units = np.frombuffer(joined.encode("utf-16-le"), dtype=np.uint16)
-    folded = _TABLE[units].astype(np.uint32)
+    units = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    folded = _TABLE.take(units)
     is_word = np.empty(len(folded) + 2, dtype=bool)
     is_word[0] = is_word[-1] = False
     np.not_equal(folded, 0, out=is_word[1:-1])
@@ -258,15 +260,13 @@ def lsh_params(threshold: float, num_perm: int, fn_weight: float) -> tuple[int, 
 
 def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(n, bands) int64 keys: each band's rows hashed together with the band number, 47 bits."""
-    keys = np.empty((len(sigs), bands), dtype=np.int64)
-    wide = sigs.astype(np.uint64)
+    wide = sigs[:, : bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
     with np.errstate(over="ignore"):
-        for band in range(bands):
-            h = np.full(len(sigs), _U64(band + 1) * _U64(0xD6E8FEB86659FD93), dtype=np.uint64)
-            for j in range(band * rows, (band + 1) * rows):
-                h = _mix(h * _U64(0x9E3779B97F4A7C15) + wide[:, j])
-            keys[:, band] = (h >> _U64(64 - _KEY_BITS)).astype(np.int64)
-    return keys
+        h = np.arange(1, bands + 1, dtype=np.uint64) * _U64(0xD6E8FEB86659FD93)
+        h = np.broadcast_to(h, (len(sigs), bands))
+        for j in range(rows):  # all bands at once, one row of each at a time
+            h = _mix(h * _U64(0x9E3779B97F4A7C15) + wide[:, :, j])
+    return (h >> _U64(64 - _KEY_BITS)).astype(np.int64)
 
 
 # --- storage --------------------------------------------------------------------------------------------
