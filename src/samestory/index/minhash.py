@@ -313,7 +313,13 @@ class _SortedRun:
     def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For `keys` sorted (positions `order` in the query): (query positions, rows) of equal keys."""
         lo = np.searchsorted(self.keys, keys, side="left")  # sorted queries: numpy narrows from the last hit
-        counts = np.searchsorted(self.keys, keys, side="right") - lo
+        hit = (
+            np.flatnonzero(self.keys[np.minimum(lo, len(self.keys) - 1)] == keys)
+            if len(self.keys)
+            else lo[:0]
+        )
+        counts = np.zeros(len(keys), np.int64)  # most keys miss: the right end is searched for hits only
+        counts[hit] = np.searchsorted(self.keys, keys[hit], side="right") - lo[hit]
         at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         return np.repeat(order, counts), self.rows[at].astype(np.int64)
 
@@ -460,9 +466,11 @@ class _SqliteStore:
                     "INSERT INTO minhash_articles (row, id, published, inserted, signature) VALUES (?, ?, ?, ?, ?)",
                     zip(rows.tolist(), ids, pub, [inserted] * len(ids), (s.tobytes() for s in sigs)),
                 )
+                flat = keys.ravel()
+                order = np.argsort(flat)  # in key order: each B-tree page is visited once per batch
                 self.db.executemany(
                     "INSERT OR IGNORE INTO minhash_bands (key, row) VALUES (?, ?)",
-                    zip(keys.ravel().tolist(), np.repeat(rows, keys.shape[1]).tolist()),
+                    zip(flat[order].tolist(), np.repeat(rows, keys.shape[1])[order].tolist()),
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot write the MinHash index: {exc}") from exc
@@ -470,7 +478,10 @@ class _SqliteStore:
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.db.execute("DELETE FROM minhash_query")
-        self.db.executemany("INSERT INTO minhash_query VALUES (?, ?)", zip(keys.tolist(), range(len(keys))))
+        order = np.argsort(keys)  # the join then walks the band index in key order
+        self.db.executemany(
+            "INSERT INTO minhash_query VALUES (?, ?)", zip(keys[order].tolist(), order.tolist())
+        )
         found = self.db.execute(
             "SELECT q.q, b.row FROM minhash_query q JOIN minhash_bands b ON b.key = q.key"
         ).fetchall()
@@ -536,7 +547,7 @@ def _open_sqlite(path: str | Path) -> sqlite3.Connection:
         db = sqlite3.connect(str(path))
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache: band-key inserts are random
+        db.execute("PRAGMA cache_size=-1048576")  # 1 GiB of page cache: the band table of 1M articles fits
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the database: {exc}") from exc
     return db
