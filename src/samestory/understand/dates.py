@@ -186,7 +186,7 @@ def _tables(language: str | None) -> _Tables:
                 alternation = "|".join(sorted(patterns, key=len, reverse=True))
                 compiled = re.compile(rf"(?i)\b(?:{alternation})\b")
                 relative_regex.append((compiled, sign, m.group(2)))
-                relative_alternations.append(alternation)
+                relative_alternations += patterns
     order = _info(language).get("date_order", "DMY") if known else "DMY"
 
     month_re = trie_regex(months)
@@ -219,21 +219,39 @@ def _tables(language: str | None) -> _Tables:
         alternatives.append(rf"(?P<rel>\b(?:{trie_regex(relative)})\b)")
     pattern = re.compile("|".join(alternatives), re.IGNORECASE)
     heads = [*months, *weekdays, *relative, *_YEAR_BEFORE, *_PAST_BEFORE, *_NEXT_BEFORE]
-    relative_any = "|".join(relative_alternations)
+    # Where a match can start, checked as a character class first (cheaper than the trie).
+    heads_first = "".join(sorted({re.escape(head[0]) for head in heads}))
+    relative_any = rf"\b(?={_first_characters(relative_alternations)})(?:{'|'.join(relative_alternations)})\b"
     cues = _TENSE_CUES.get(language or "")
     return _Tables(
         pattern=pattern,
-        starts=re.compile(rf"\b(?=\d|{trie_regex(heads)})", re.IGNORECASE),
+        starts=re.compile(rf"\b(?=[\d{heads_first}])(?=\d|{trie_regex(heads)})", re.IGNORECASE),
         months=months,
         full_months=frozenset(full_months),
         weekdays=weekdays,
         relative=relative,
         relative_regex=tuple(relative_regex),
-        relative_any=re.compile(rf"(?i)\b(?:{relative_any})\b") if relative_any else None,
+        relative_any=re.compile(relative_any, re.IGNORECASE) if relative_alternations else None,
         date_order=order,
         future=re.compile(cues[0], re.IGNORECASE) if cues else None,
         past=re.compile(cues[1], re.IGNORECASE) if cues else None,
     )
+
+
+def _first_characters(patterns: list[str]) -> str:
+    """A lookahead body for where dateparser's relative regexes can start: each opens with the number group
+    ("(\\d++[.,]?\\d*+) days ago") or a literal ("il y a (\\d++..."); any other opening allows every character."""
+    firsts = set()
+    for pattern in patterns:
+        if "|" in pattern or pattern[1:2] in ("?", "*", "{"):
+            return ""
+        if pattern.startswith("(\\d"):
+            firsts.add(r"\d")
+        elif pattern[:1] and re.escape(pattern[0]) == pattern[0]:
+            firsts.add(pattern[0])
+        else:
+            return ""
+    return f"[{''.join(sorted(firsts))}]"
 
 
 def calendar_words() -> frozenset[str]:
