@@ -150,8 +150,12 @@ _DETERMINERS = frozenset(
 _PARTICLES = r"(?:de|da|del|della|di|do|dos|das|du|van|von|der|den|la|le|bin|ibn|al|el|ben|zu)"
 _UPPER = "".join(c for c in map(chr, range(0x2000)) if c.isupper() and c.isalpha())
 _TOKEN = rf"[{re.escape(_UPPER)}][\w’'.-]*"
-_SPAN = re.compile(rf"(?<![\w-]){_TOKEN}(?:[ \t]+(?:{_PARTICLES}[ \t]+)*{_TOKEN})*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"«»“”•·|\n]|\s[-–—])\s*$")
+# The capital letter first and the look back after it: `re` then skips ahead to capitals (three times faster).
+_SPAN = re.compile(rf"[{re.escape(_UPPER)}](?<![\w-].)[\w’'.-]*(?:[ \t]+(?:{_PARTICLES}[ \t]+)*{_TOKEN})*")
+# A span starts a sentence after one of these (then spaces), or after a dash with a space before it.
+_SENTENCE_END_CHARS = frozenset('.!?:;"«»“”•·|\n')
+_DASHES = frozenset("-–—")
+_SUFFIX_ENDS = frozenset(".,;:-")
 _SUFFIX = re.compile(r"(?:['’][^\W\d_]{1,6}|[.,;:-]+)$")  # Putin's, Rusya'nın, trailing dots
 _CASELESS_WORD = re.compile(r"\w+")
 _ARABIC_PREFIXES = ("وال", "بال", "لل", "و", "ب", "ل")
@@ -272,12 +276,16 @@ def _spans(text: str, start: int) -> Iterator[tuple[list[str], int, bool, str]]:
     """
     for m in _SPAN.finditer(text, start):
         words: list[str] = []
+        group, at = m.group(), 0
         first = m.start()
-        for token in re.finditer(r"\S+", m.group()):
-            word = token.group()
-            cleaned = _SUFFIX.sub("", word)
+        for word in group.split():  # words are separated by spaces and tabs only
+            at = group.find(word, at)
+            cleaned = (
+                _SUFFIX.sub("", word) if word[-1] in _SUFFIX_ENDS or "'" in word or "’" in word else word
+            )
             if not words:
-                first = m.start() + token.start()
+                first = m.start() + at
+            at += len(word)
             if cleaned:
                 words.append(cleaned)
             if cleaned != word and words:
@@ -289,18 +297,30 @@ def _spans(text: str, start: int) -> Iterator[tuple[list[str], int, bool, str]]:
 
 def _span(text: str, words: list[str], offset: int) -> tuple[list[str], int, bool, str]:
     before = text[max(0, offset - 40) : offset]
-    initial = offset == 0 or bool(_SENTENCE_START.search(before))
-    previous = before.split()[-1].lower() if before.split() else ""
+    kept = before.rstrip()
+    initial = (
+        offset == 0
+        or not kept
+        or kept[-1] in _SENTENCE_END_CHARS
+        or "\n" in before[len(kept) :]
+        or (kept[-1] in _DASHES and len(kept) >= 2 and kept[-2].isspace())
+    )
+    previous = kept.split()[-1].lower() if kept else ""
     return words, offset, initial, previous
 
 
 def _title_split(words: list[str]) -> tuple[bool, list[str]]:
     """(True, name) when the span holds a title and a name after it ("Russian President Vladimir Putin")."""
     for i in range(len(words) - 1, -1, -1):
-        w = words[i].lower().rstrip(".")
-        if w in _TITLES or w.split("-")[-1] in _TITLES or w.endswith(_TITLE_ENDINGS):
+        if _is_title(words[i]):
             return True, words[i + 1 :]
     return False, words
+
+
+@lru_cache(maxsize=1 << 14)
+def _is_title(word: str) -> bool:
+    w = word.lower().rstrip(".")
+    return w in _TITLES or w.split("-")[-1] in _TITLES or w.endswith(_TITLE_ENDINGS)
 
 
 def _fast_mentions(text: str, start: int, has_spacy: bool) -> list[_Mention]:
