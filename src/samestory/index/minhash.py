@@ -273,7 +273,8 @@ def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 class _Store(Protocol):
-    """Where band keys and signatures live: rows are dense integers given by the index."""
+    """Where band keys and signatures live: rows are dense integers given by the index. `order` sorts the
+    (flattened) band keys it comes with: the index sorts them once per batch for the store and itself."""
 
     next_row: int
 
@@ -286,8 +287,9 @@ class _Store(Protocol):
         inserted: float,
         sigs: np.ndarray,
         keys: np.ndarray,
+        order: np.ndarray,
     ) -> None: ...
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def signatures(self, rows: np.ndarray) -> np.ndarray: ...
     def ids(self, rows: Iterable[int]) -> list[str]: ...
     def row_of(self, ids: list[str]) -> dict[str, int]: ...
@@ -363,7 +365,7 @@ class _MemoryStore:
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def insert(self, rows, ids, published, inserted, sigs, keys):  # type: ignore[no-untyped-def]
+    def insert(self, rows, ids, published, inserted, sigs, keys, order):  # type: ignore[no-untyped-def]
         self._grow(int(rows[-1]) + 1)
         self.sigs[rows] = sigs
         self.alive[rows] = True
@@ -372,15 +374,13 @@ class _MemoryStore:
         self.id_list.extend(ids)
         self.id_row.update(zip(ids, rows.tolist()))
         flat = keys.ravel()
-        order = np.argsort(flat, kind="stable")
         self.small.merge(flat[order], np.repeat(rows, keys.shape[1]).astype(np.int32)[order])
         if len(self.small.keys) ** 2 > len(self.big.keys) * 65536:
             self.big.merge(self.small.keys, self.small.rows)
             self.small = _SortedRun()
         self.next_row = int(rows[-1]) + 1
 
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        order = np.argsort(keys)
+    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ordered = keys[order]
         (q1, r1), (q2, r2) = self.big.lookup(ordered, order), self.small.lookup(ordered, order)
         query, rows = np.concatenate([q1, q2]), np.concatenate([r1, r2])
@@ -458,7 +458,7 @@ class _SqliteStore:
     def __len__(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM minhash_articles").fetchone()[0])
 
-    def insert(self, rows, ids, published, inserted, sigs, keys):  # type: ignore[no-untyped-def]
+    def insert(self, rows, ids, published, inserted, sigs, keys, order):  # type: ignore[no-untyped-def]
         pub = [None if math.isnan(p) else p for p in published.tolist()]
         try:
             with self.db:
@@ -466,8 +466,7 @@ class _SqliteStore:
                     "INSERT INTO minhash_articles (row, id, published, inserted, signature) VALUES (?, ?, ?, ?, ?)",
                     zip(rows.tolist(), ids, pub, [inserted] * len(ids), (s.tobytes() for s in sigs)),
                 )
-                flat = keys.ravel()
-                order = np.argsort(flat)  # in key order: each B-tree page is visited once per batch
+                flat = keys.ravel()  # in key order: each B-tree page is visited once per batch
                 self.db.executemany(
                     "INSERT OR IGNORE INTO minhash_bands (key, row) VALUES (?, ?)",
                     zip(flat[order].tolist(), np.repeat(rows, keys.shape[1])[order].tolist()),
@@ -476,9 +475,9 @@ class _SqliteStore:
             raise StoreError(f"cannot write the MinHash index: {exc}") from exc
         self.next_row = int(rows[-1]) + 1
 
-    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # queries in key order: the join walks the band index in order
         self.db.execute("DELETE FROM minhash_query")
-        order = np.argsort(keys)  # the join then walks the band index in key order
         self.db.executemany(
             "INSERT INTO minhash_query VALUES (?, ?)", zip(keys[order].tolist(), order.tolist())
         )
@@ -712,11 +711,11 @@ class MinHashIndex:
         n = len(index)
         rows = self._store.next_row + np.arange(n, dtype=np.int64)
         # candidates among indexed articles
-        q, found = self._store.lookup(keys.ravel())
-        pairs = [np.stack([q // self.bands, found], axis=1)]
-        # candidates within the batch: equal keys, the later article against the earlier
         flat = keys.ravel()
         order = np.argsort(flat, kind="stable")
+        q, found = self._store.lookup(flat, order)
+        pairs = [np.stack([q // self.bands, found], axis=1)]
+        # candidates within the batch: equal keys, the later article against the earlier
         sorted_keys, owner = flat[order], (order // self.bands)
         repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1  # positions repeating a key
         if len(repeat):
@@ -753,7 +752,7 @@ class MinHashIndex:
                 if (verified if verified is not None else est) >= self.threshold:
                     exact = None if verified is None else round(verified, 4)
                     matches.append(Match(ids[i], other_id, round(est, 4), exact))
-        self._store.insert(rows, ids, published, time.time(), sigs, keys)
+        self._store.insert(rows, ids, published, time.time(), sigs, keys, order)
         return matches
 
     def query(self, article: Article) -> list[Match]:
@@ -765,7 +764,7 @@ class MinHashIndex:
         if sk.empty[0]:
             return []
         keys = _band_keys(sk.signatures, self.bands, self.rows)
-        _, found = self._store.lookup(keys.ravel())
+        _, found = self._store.lookup(keys.ravel(), np.argsort(keys.ravel()))
         found = np.array(sorted(set(found.tolist())), dtype=np.int64)
         if not len(found):
             return []
