@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import islice
 
 import pycld2
 
@@ -21,8 +22,8 @@ def detect_language(text: str, *, hint: str | None = None) -> str | None:
     `hint` (an ISO 639-1 code) is returned when the text is too short or too odd for CLD2 to be reliable.
     """
     clean = _UNSAFE.sub(" ", text)
-    if sum(c.isalpha() for c in clean) < _MIN_LETTERS:
-        return hint
+    if next(islice((c for c in clean if c.isalpha()), _MIN_LETTERS - 1, None), None) is None:
+        return hint  # fewer than _MIN_LETTERS letters (counted only up to there)
     try:
         reliable, _, details = pycld2.detect(clean, bestEffort=True)
     except pycld2.error as exc:  # still some byte sequence CLD2 dislikes: say so, and use the hint

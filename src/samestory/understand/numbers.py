@@ -51,7 +51,10 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+# What a number can start with: a digit, a currency symbol or "%" before it, or the space before it.
+_NUMBER_FIRST = "".join(sorted({re.escape(symbol[0]) for symbol in _CURRENCY_SYMBOLS} | {"%"}))
 _NUMBER = re.compile(
+    rf"(?=[\d\s{_NUMBER_FIRST}])"  # a quick look first: `re` would otherwise try the whole pattern everywhere
     r"(?<![\w.,/])(?<![^\W\d_]-)"
     r"(?:(?P<time>[0-2]?\d:[0-5]\d)(?!\d)"
     rf"|(?P<pre>{_alternation(list(_CURRENCY_SYMBOLS))}|%)?\s?"
