@@ -25,6 +25,10 @@ REWRITE_OVERLAP = 0.35  # copied text, not independent wording
 # Predicted SemEval Overall (1 very similar .. 4 very dissimilar). Examples: independent reports of one event
 # 1.41-2.21, unrelated 3.12-4.0.
 SAME_EVENT_OVERALL = 2.5
+# Articles whose compare() view (sentence vectors, word and character counts, names) is kept for the next
+# compare(): stories compare their recent articles again and again. A view of a 3,000-character article holds
+# ~0.3 MB (its character 4-gram counts mostly).
+COMPARE_VIEW_CACHE = 256
 RELATED_OVERALL = 3.0
 
 # --- read -------------------------------------------------------------------------------------------------
@@ -89,6 +93,10 @@ STORY_MIN_COSINE = 0.4
 # compare() joins an article to a candidate's story when it says same_story (SAME_EVENT_OVERALL above). With
 # the trained scores, joining up to Overall 2.5 gave English SemEval pairwise F1 0.926 (P 0.957, R 0.898),
 # 2.8 the same, 3.0 F1 0.863 (P 0.83): the model saw those pairs in training, so these are optimistic.
+# The gate (samestory.stories.gate) before compare(): a candidate under STORY_GATE_REJECT is dropped, one at
+# or above STORY_GATE_ACCEPT joins, compare() decides between. Calibration: see BENCHMARKS.md, "Stories".
+STORY_GATE_REJECT = 0.4
+STORY_GATE_ACCEPT = 0.8
 STORY_MAX_COMPARES = 2  # compare() calls per article at most (each embeds every sentence of both texts)
 # (1 call gives the same SemEval en F1, 0.864, but leaves one same-event report of examples/ alone: F1 0.958)
 STORY_ARTICLE_CACHE = 2000  # processed articles kept in memory for compare()

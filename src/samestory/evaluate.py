@@ -371,6 +371,7 @@ class StoriesReport:
     stories: int  # predicted stories
     gold_stories: int
     seconds: float = 0.0
+    compares: int = 0  # compare() calls made while clustering
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -506,7 +507,7 @@ def evaluate_stories(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="samestory-eval-") as tmp:
         target = Path(db) if db else Path(tmp) / "eval.db"
-        ingest(articles, target, process=_processor())
+        stats = ingest(articles, target, process=_processor())
         with open_store(target) as store:
             final = store.assignments()
     seconds = time.perf_counter() - started
@@ -531,6 +532,7 @@ def evaluate_stories(
         stories=len(set(predicted.values())),
         gold_stories=len(set(gold.values())),
         seconds=seconds,
+        compares=stats.compares,
     )
 
 

@@ -6,9 +6,11 @@ stronger decision. For a new article:
 1. candidates inside the time window (STORY_WINDOW_DAYS) from three indexes: near-duplicates (MinHash LSH,
    when `samestory.index.minhash` is installed), the nearest title+lead embeddings (hnswlib) and the
    articles sharing entities (inverted index);
-2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once; candidates under
-   STORY_MIN_COSINE sharing too few entities are dropped; the rest are decided by `compare()` (same_story),
-   the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
+2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once, and such a copy joins
+   nothing else (its original was decided against the same candidates); candidates under
+   STORY_MIN_COSINE sharing too few entities are dropped; the gate (`samestory.stories.gate`, four cheap
+   features) drops or joins the plain cases; the rest are decided by `compare()` (same_story), the most
+   similar first, at most STORY_MAX_COMPARES calls and one match per story;
 3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
    the oldest.
 
@@ -30,6 +32,7 @@ from samestory.compare import compare
 from samestory.index.entities import EntityIndex, entity_keys
 from samestory.index.vectors import VectorIndex, embed_leads
 from samestory.store.sqlite import SQLiteStore
+from samestory.stories.gate import Gate
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class Match:
     cosine: float
     shared_entities: int = 0
     near_duplicate: bool = False
+    gate: float | None = None  # the gate's P(same story), when it was asked (samestory.stories.gate)
     relation: str | None = None  # compare()'s verdict, when it was asked
     overall: float | None = None  # compare()'s predicted SemEval Overall (1 similar .. 4), when asked
     joined: bool = False
@@ -192,8 +196,11 @@ class Clusterer:
             if m.near_duplicate or m.cosine >= config.STORY_ACCEPT_COSINE:
                 m.joined = True
                 joined_stories.add(m.story_id)
+        copy = bool(joined_stories)
         for m in matches:
-            if m.joined or m.story_id in joined_stories or calls >= self.max_compares:
+            if m.joined or m.story_id in joined_stories:
+                continue
+            if copy:  # a copy was decided with its original: what that one didn't join, it doesn't
                 continue
             if m.cosine < config.STORY_MIN_COSINE and (
                 m.shared_entities < config.STORY_ENTITY_MIN_SHARED or m.cosine < config.STORY_ENTITY_MIN_COSINE
@@ -202,13 +209,20 @@ class Clusterer:
             other = self._article(m.seq)
             if other is None:
                 continue
-            calls += 1
-            result = compare(other, article)
-            m.relation = result.relation
-            m.overall = result.scores["overall"]
-            if result.same_story:
-                m.joined = True
-                joined_stories.add(m.story_id)
+            m.gate = round(Gate.load().probability(other, article, m.cosine), 4)
+            if m.gate < config.STORY_GATE_REJECT:
+                continue
+            if m.gate < config.STORY_GATE_ACCEPT:
+                if calls >= self.max_compares:
+                    continue
+                calls += 1
+                result = compare(other, article)
+                m.relation = result.relation
+                m.overall = result.scores["overall"]
+                if not result.same_story:
+                    continue
+            m.joined = True
+            joined_stories.add(m.story_id)
         return calls
 
     def add(
