@@ -11,8 +11,9 @@ a new title, and a rewrite (sentences reordered, one word in ten replaced). Orig
 N / 500 days, so a 7-day window holds about 3,500 articles.
 
 Each system runs in its own process (its peak memory is its own, corpus and models included):
-- samestory: Reader -> clean -> understand (entities from the title+lead, or copied from a near-duplicate)
-  -> MinHash, vector and entity indexes -> online clustering (compare() on a few candidates) -> SQLite.
+- samestory: Reader -> clean -> understand (entities from the title+lead) -> title+lead embedding, in
+  `default_workers()` worker processes (1 on 2 cores) -> MinHash, vector and entity indexes -> online
+  clustering (the gate, then compare() on the unsettled candidates) -> SQLite.
 - tfidf: Reader -> scikit-learn TfidfVectorizer over all texts -> in publication order, an article joins
   the story of every earlier article within the window with cosine >= 0.5 (union-find).
 Printed: articles/s, peak memory, compare() calls, pairwise precision / recall / F1 and adjusted Rand index
@@ -149,9 +150,12 @@ def run_samestory(stream: Path, workdir: Path) -> dict[str, object]:
     from samestory.store import open_store
     from samestory.stories import ingest
 
+    from samestory.stories.ingest import default_workers
+
     db = workdir / "bench.db"
+    workers = default_workers()
     started = time.perf_counter()
-    stats = ingest(Reader().read([str(stream)]), db)
+    stats = ingest(Reader().read([str(stream)]), db, workers=workers)
     seconds = time.perf_counter() - started
     with open_store(db) as store:
         by_id = store.assignments()
@@ -162,7 +166,7 @@ def run_samestory(stream: Path, workdir: Path) -> dict[str, object]:
         "articles": stats.read,
         "added": stats.added,
         "compares": stats.compares,
-        "entities_reused": stats.entities_reused,
+        "workers": workers,
         "db_mb": round(sum(p.stat().st_size for p in workdir.glob("bench.db*")) / 2**20, 1),
         **scores(predicted, gold_of(stream)),
     }

@@ -74,6 +74,14 @@ def test_ingesting_twice_adds_nothing(examples_db: Path) -> None:
         assert store.assignments() == before
 
 
+def test_worker_processes_give_the_same_stories(examples_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "workers.db"
+    stats = ingest(Reader().read([str(EXAMPLES / "articles")]), db, workers=2, batch_size=4)
+    assert stats.added == len(_gold())
+    with open_store(examples_db) as serial, open_store(db) as parallel:
+        assert parallel.assignments() == serial.assignments()
+
+
 def test_stories_command_lists_the_sample_stories(examples_db: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "samestory.cli", "stories", "--db", str(examples_db), "--json"],

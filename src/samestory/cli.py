@@ -106,6 +106,9 @@ def _args_ingest(parser: argparse.ArgumentParser) -> None:
     _read_args(parser)
     parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
     parser.add_argument("--batch", type=int, default=None, help="articles per transaction (default 256)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes that clean, understand and embed (default: cores - 1)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -114,6 +117,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from samestory.stories import IngestStats, ingest
+    from samestory.stories.ingest import default_workers
 
     reader = _reader(args)
     console = Console(stderr=True)
@@ -134,7 +138,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
                 f"{stats.new_stories:,} new stories, {stats.rate:,.0f} articles/s",
             )
 
-        stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch)
+        workers = default_workers() if args.workers is None else args.workers
+        stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
     _report_skipped(reader)
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "

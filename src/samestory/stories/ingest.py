@@ -5,17 +5,20 @@
 
 Articles are taken in publication order within buffers of STORY_SORT_BUFFER (undated ones keep their reading
 order, after the dated ones of their buffer). Each batch of STORY_BATCH articles is one transaction: a killed
-process loses at most the batch in flight, and a rerun skips what was committed (idempotent by URL, or by
+process loses at most the batches in flight, and a rerun skips what was committed (idempotent by URL, or by
 source and content hash).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
+import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -25,7 +28,7 @@ import numpy as np
 from samestory import config
 from samestory.article import Article
 from samestory.embed import DIM
-from samestory.index.vectors import embed_leads, lead_text
+from samestory.index.vectors import embed_leads
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
 
@@ -42,7 +45,6 @@ class IngestStats:
     new_stories: int = 0
     merges: int = 0
     compares: int = 0
-    entities_reused: int = 0  # near-duplicates that took an earlier article's entities (no NER run)
     seconds: float = 0.0
 
     @property
@@ -73,50 +75,38 @@ def in_publication_order(articles: Iterable[Article], buffer: int | None = None)
             yield article
 
 
-def _fill_entities(batch: list[Article], near: dict[str, list[str]], cluster: Clusterer) -> int:
-    """Entities for a processed batch: copied from a near-duplicate seen before, else recognised. Returns
-    how many were copied."""
-    from samestory.understand import extract_entities
-
-    seen: dict[str, Article] = {}
-    copied = 0
-    for article in batch:
-        source = None
-        for other_id in near.get(article.id, []):
-            source = seen.get(other_id) or cluster.article_by_id(other_id)
-            if source is not None:
-                break
-        if source is not None:
-            article.entities = [dataclasses.replace(e) for e in source.entities]
-            copied += 1
-        else:
-            article.entities = extract_entities(article.title, article.text, article.language)
-        seen[article.id] = article
-    return copied
+_process: Callable[[Article], Article] | None = None  # what _prepare runs (set per ingest, per worker)
 
 
-def _lead_vectors(batch: list[Article], near: dict[str, list[str]], cluster: Clusterer) -> np.ndarray:
-    """Title+lead vectors of a batch: a near-duplicate with the same title+lead as an earlier article takes its
-    vector (syndicated copies), the others are embedded."""
-    out = np.zeros((len(batch), DIM), np.float32)
-    position = {a.id: i for i, a in enumerate(batch)}
-    todo: list[int] = []
-    for i, article in enumerate(batch):
-        lead = lead_text(article)
-        for other_id in near.get(article.id, []):
-            j = position.get(other_id)
-            if j is not None and j < i and j not in todo and lead_text(batch[j]) == lead:
-                out[i] = out[j]
-                break
-            other = cluster.article_by_id(other_id) if j is None else None
-            if other is not None and lead_text(other) == lead:
-                out[i] = cluster.vector_of(other_id)
-                break
-        else:
-            todo.append(i)
-    if todo:
-        out[todo] = embed_leads([batch[i] for i in todo])
-    return out
+def _use_process(process: Callable[[Article], Article]) -> None:
+    global _process
+    _process = process
+
+
+def _init_worker(process: Callable[[Article], Article]) -> None:
+    """A worker process: one core of its own, so one BLAS thread for the encoder."""
+    from samestory.embed import use_threads
+
+    _use_process(process)
+    use_threads(1)
+
+
+def _prepare(batch: list[Article]) -> tuple[list[Article], np.ndarray]:
+    """Process a batch (clean, understand, entities) and embed the title+lead of each article."""
+    assert _process is not None
+    processed = [_process(a) for a in batch]
+    return processed, embed_leads(processed) if processed else np.zeros((0, DIM), np.float32)
+
+
+def _done(value: tuple[list[Article], np.ndarray]) -> Future[tuple[list[Article], np.ndarray]]:
+    future: Future[tuple[list[Article], np.ndarray]] = Future()
+    future.set_result(value)
+    return future
+
+
+def default_workers() -> int:
+    """Worker processes for `ingest(workers=...)` on this machine: one per core but the one that clusters."""
+    return max(0, (os.cpu_count() or 1) - 1)
 
 
 def ingest(
@@ -128,58 +118,69 @@ def ingest(
     on_assign: Callable[[Assignment], None] | None = None,
     batch_size: int | None = None,
     clusterer: Clusterer | None = None,
+    workers: int = 0,
 ) -> IngestStats:
     """Add raw articles to a store and put each one in a story. Returns what was done.
 
-    `process` defaults to `samestory.pipeline.process` (clean + understand) with entities found here: a
-    near-duplicate of an earlier article takes that article's entities, the others run entity recognition
-    (title+lead); a given `process` must fill the entities itself. `progress` is called after each committed
-    batch; `on_assign` after each article.
+    `process` (default `samestory.pipeline.process`: clean + understand, entities included) and the title+lead
+    embedding run in `workers` processes (forked; 0: in this one), a batch ahead of the clustering, which
+    stays in this process and in publication order: the stories are the same for any number of workers.
+    `progress` is called after each committed batch; `on_assign` after each article.
     """
-    fill_entities = process is None
     if process is None:
-        from samestory.pipeline import process as pipeline_process
-
-        def process(article: Article) -> Article:
-            return pipeline_process(article, entities=False)
+        from samestory.pipeline import process
     own_store = not isinstance(store, SQLiteStore)
     db = SQLiteStore(store) if own_store else store  # type: ignore[arg-type]
     cluster = clusterer or Clusterer(db)
     size = config.STORY_BATCH if batch_size is None else batch_size
     stats = IngestStats()
     started = time.perf_counter()
+    pool = None
+    if workers > 0:
+        context = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(process,))
+    else:
+        _use_process(process)
+    pending: deque[Future[tuple[list[Article], np.ndarray]]] = deque()
+
+    def cluster_batch(processed: list[Article], vectors: np.ndarray) -> None:
+        unique: dict[str, int] = {}
+        for i, article in enumerate(processed):
+            unique.setdefault(article.id, i)
+        stats.skipped += len(processed) - len(unique)  # the same article twice in one batch
+        chosen = list(unique.values())
+        batch = [processed[i] for i in chosen]
+        near = cluster.near_duplicates(batch)
+        for article, vector in zip(batch, vectors[chosen]):
+            if db.contains(article):  # the same text at the same source twice in a row
+                stats.skipped += 1
+                continue
+            assignment = cluster.add(article, vector, near.get(article.id, []))
+            stats.added += 1
+            stats.new_stories += assignment.new_story
+            stats.merges += len(assignment.merged)
+            stats.compares += assignment.compares
+            if on_assign is not None:
+                on_assign(assignment)
+        cluster.commit()
+        stats.seconds = time.perf_counter() - started
+        if progress is not None:
+            progress(stats)
+
     try:
         stream = in_publication_order(articles)
         while batch := list(itertools.islice(stream, size)):
             stats.read += len(batch)
             fresh = [a for a in batch if not db.contains(a)]
             stats.skipped += len(batch) - len(fresh)
-            processed = [process(a) for a in fresh]
-            unique: dict[str, Article] = {}
-            for article in processed:
-                unique.setdefault(article.id, article)
-            stats.skipped += len(processed) - len(unique)  # the same article twice in one batch
-            processed = list(unique.values())
-            near = cluster.near_duplicates(processed)
-            vectors = _lead_vectors(processed, near, cluster)
-            if fill_entities:
-                stats.entities_reused += _fill_entities(processed, near, cluster)
-            for i, article in enumerate(processed):
-                if db.contains(article):  # the same text at the same source twice in one batch
-                    stats.skipped += 1
-                    continue
-                assignment = cluster.add(article, vectors[i], near.get(article.id, []))  # type: ignore[index]
-                stats.added += 1
-                stats.new_stories += assignment.new_story
-                stats.merges += len(assignment.merged)
-                stats.compares += assignment.compares
-                if on_assign is not None:
-                    on_assign(assignment)
-            cluster.commit()
-            stats.seconds = time.perf_counter() - started
-            if progress is not None:
-                progress(stats)
+            pending.append(pool.submit(_prepare, fresh) if pool else _done(_prepare(fresh)))
+            if len(pending) > workers:  # keep every worker busy one batch ahead
+                cluster_batch(*pending.popleft().result())
+        while pending:
+            cluster_batch(*pending.popleft().result())
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         if clusterer is None:
             cluster.close()
         if own_store:
