@@ -32,6 +32,7 @@ minhash_bands (key, row), indexed by key.
 
 from __future__ import annotations
 
+import array
 import logging
 import math
 import multiprocessing
@@ -149,15 +150,15 @@ def _shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarr
     n_words = len(hashes)
     if k == 1 or n_words < k:
         shingle = hashes.copy()
-        starts = np.arange(n_words)
     else:
-        starts = np.arange(n_words - k + 1)
         shingle = hashes[: n_words - k + 1].copy()
         with np.errstate(over="ignore"):
             for j in range(1, k):
                 shingle = _mix(shingle * _U64(0x9E3779B97F4A7C15) + hashes[j : n_words - k + 1 + j])
-    text_of = np.repeat(np.arange(len(counts)), counts)[: len(starts)]
-    keep = starts + k - 1 < offsets[text_of + 1] if k > 1 else np.ones(len(starts), bool)
+    keep = np.ones(len(shingle), bool)
+    for j in range(1, k):  # a shingle starting in the last k-1 words of a text would cross its end
+        at = offsets[1:] - j
+        keep[at[(at >= 0) & (at < len(shingle))]] = False
     shingle = shingle[keep]
     per_text = np.where(counts >= k, counts - k + 1, 0)
     short = np.flatnonzero((counts > 0) & (counts < k))
@@ -214,7 +215,9 @@ def sketch(
     matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
         values, soffsets.astype(np.uint64), num_perm, seed
     )
-    sigs = np.array(matrix.to_rows(), dtype=np.uint32).reshape(len(texts), num_perm).astype(_SIG_DTYPE)
+    # through array.array: half the time of np.array on the list of lists of Python ints
+    flat = b"".join([array.array("I", row).tobytes() for row in matrix.to_rows()])
+    sigs = np.frombuffer(flat, np.uintc).reshape(len(texts), num_perm).astype(_SIG_DTYPE)
     keys = _band_keys(sigs, *lsh) if lsh is not None else None
     kept = values.astype(np.uint32) if keep_shingles else None
     return Sketches(sigs, np.diff(soffsets) == 0, keys, kept, soffsets)
