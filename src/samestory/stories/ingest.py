@@ -27,7 +27,8 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
-from samestory.embed import DIM
+from samestory.embed import DIM, use_threads
+from samestory.embed import threads as embed_threads
 from samestory.index.vectors import embed_leads
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
@@ -85,8 +86,6 @@ def _use_process(process: Callable[[Article], Article]) -> None:
 
 def _init_worker(process: Callable[[Article], Article]) -> None:
     """A worker process: one core of its own, so one BLAS thread for the encoder."""
-    from samestory.embed import use_threads
-
     _use_process(process)
     use_threads(1)
 
@@ -136,7 +135,9 @@ def ingest(
     stats = IngestStats()
     started = time.perf_counter()
     pool = None
+    threads = embed_threads()
     if workers > 0:
+        use_threads(1)  # this process shares the cores with the workers
         context = multiprocessing.get_context("fork")
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(process,))
     else:
@@ -181,6 +182,7 @@ def ingest(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+            use_threads(threads)
         if clusterer is None:
             cluster.close()
         if own_store:
