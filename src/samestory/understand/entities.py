@@ -249,7 +249,9 @@ def _spacy(language: str) -> Any | None:
         return None
 
 
-def _spacy_mentions(nlp: Any, text: str) -> list[_Mention]:
+@lru_cache(maxsize=1 << 12)
+def _spacy_mentions(nlp: Any, text: str) -> tuple[tuple[str, str, int], ...]:
+    """spaCy's (surface, label, offset) in `text`, kept for the copies of an article, which share its lead."""
     out = []
     for ent in nlp(text).ents:
         label = _SPACY_LABELS.get(ent.label_)
@@ -262,8 +264,8 @@ def _spacy_mentions(nlp: Any, text: str) -> list[_Mention]:
         if not words or not any(c.isupper() for c in words[0][:1]):
             continue
         surface = " ".join(words)
-        out.append(_Mention(surface, label, ent.start_char + ent.text.find(words[0])))
-    return out
+        out.append((surface, label, ent.start_char + ent.text.find(words[0])))
+    return tuple(out)
 
 
 # --- the fast reader ----------------------------------------------------------------------------------------
@@ -453,7 +455,7 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
         lead_end = _lead_end(
             full, len(title) + 1 + config.UNDERSTAND_NER_CHARS if title else config.UNDERSTAND_NER_CHARS
         )
-        mentions = _spacy_mentions(nlp, full[:lead_end])
+        mentions = [_Mention(*found) for found in _spacy_mentions(nlp, full[:lead_end])]
     taken = [(m.start, m.start + len(m.text)) for m in mentions]
     for m in _fast_mentions(full, 0, nlp is not None):  # in the lead, what spaCy missed ("l'OTAN")
         if not any(start < m.start + len(m.text) and m.start < end for start, end in taken):
