@@ -31,7 +31,7 @@ def main() -> int:
     from samestory.compare.model import ScoreModel
     from samestory.compare.passages import split
     from samestory.embed import clear_cache, embed
-    from samestory.evaluate import process_pairs, read_pairs, tfidf_baseline
+    from samestory.evaluate import process_pairs, read_pairs, score_records, tfidf_baseline
 
     records = read_pairs(args.data)[: args.pairs]
     chars = np.mean([len(r.a.text) + len(r.b.text) for r in records]) / 2
@@ -69,6 +69,8 @@ def main() -> int:
         f"SAMESTORY_EMBED_THREADS={os.environ.get('SAMESTORY_EMBED_THREADS', 'unset')}\n"
     )
     timed("score (process + features + model)", full)
+    workers = os.cpu_count() or 1
+    timed(f"score, {workers} worker processes", lambda recs: list(score_records(recs, workers=workers)))
     timed("features + model (unprocessed)", features_only)
     timed("baseline: TF-IDF cosine", tfidf_baseline)
     timed("baseline: embedding cosine", embedding_baseline)

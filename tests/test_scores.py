@@ -117,7 +117,8 @@ def test_read_pairs_names_file_and_line(tmp_path: Path) -> None:
         read_pairs(path)
 
 
-def test_score_command_matches_the_library(tmp_path: Path) -> None:
+@pytest.mark.parametrize("options", [[], ["--batch", "1", "--workers", "2"]], ids=["default", "2-workers"])
+def test_score_command_matches_the_library(tmp_path: Path, options: list[str]) -> None:
     path = tmp_path / "pairs.jsonl"
     rows = [
         {"pair_id": "a_b", "text1": A.text, "title1": A.title, "lang1": "en", "text2": B.text, "title2": B.title, "lang2": "fr"},
@@ -125,7 +126,7 @@ def test_score_command_matches_the_library(tmp_path: Path) -> None:
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "score", str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "samestory.cli", "score", str(path), *options], capture_output=True, text=True, check=True
     ).stdout
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["pair_id"] for line in lines] == ["a_b", "2"]

@@ -261,17 +261,18 @@ def _run_eval_semeval(args: argparse.Namespace) -> int:
 def _args_score(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pairs", help="JSONL: text1, text2 (optional pair_id, lang1, lang2, title1, title2); '-' stdin")
     parser.add_argument("--batch", type=int, default=64, help="pairs embedded together")
+    parser.add_argument("--workers", type=int, default=None, help="processes scoring batches (default: one per core)")
 
 
 def _run_score(args: argparse.Namespace) -> int:
-    from samestory.compare.model import score_pairs
-    from samestory.evaluate import process_pairs, read_pairs
+    import os
+
+    from samestory.evaluate import read_pairs, score_records
 
     records = read_pairs("/dev/stdin" if args.pairs == "-" else args.pairs)
-    for start in range(0, len(records), args.batch):
-        chunk = records[start : start + args.batch]
-        for record, scores in zip(chunk, score_pairs(process_pairs(chunk))):
-            _print_json({"pair_id": record.pair_id, **scores})
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    for record, scores in zip(records, score_records(records, batch=args.batch, workers=workers)):
+        _print_json({"pair_id": record.pair_id, **scores})
     return 0
 
 

@@ -119,6 +119,34 @@ def process_pairs(records: Sequence[PairRecord]) -> list[tuple[Article, Article]
     return out
 
 
+def _score_chunk(chunk: Sequence[PairRecord]) -> list[dict[str, float]]:
+    from samestory.compare.model import score_pairs
+
+    return score_pairs(process_pairs(chunk))
+
+
+def _one_thread() -> None:
+    from samestory.embed import use_threads
+
+    use_threads(1)
+
+
+def score_records(records: Sequence[PairRecord], *, batch: int = 64, workers: int = 0) -> Iterator[dict[str, float]]:
+    """The seven scores of each pair, in order: chunks of `batch` pairs processed and scored, in `workers`
+    forked processes (0: this one)."""
+    chunks = [records[i : i + batch] for i in range(0, len(records), batch)]
+    if workers <= 0 or len(chunks) < 2:
+        for chunk in chunks:
+            yield from _score_chunk(chunk)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_one_thread) as pool:
+        for scores in pool.map(_score_chunk, chunks):
+            yield from scores
+
+
 def _code_fingerprint() -> str:
     """A hash of the code the features depend on, so a cache never outlives a change to it."""
     import samestory
