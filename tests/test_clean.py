@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from samestory.article import Article
 from samestory.clean import clean
-from samestory.text import sentences
+from samestory.text import sentences, trie_regex
 
 STORY = (
     "The city council approved the new budget on Tuesday after a three-hour debate.\n\n"
@@ -411,3 +411,11 @@ def test_plain_story_sentences_are_never_removed(paragraphs: list[list[str]], jo
     for paragraph in paragraphs:
         for sentence in paragraph:
             assert sentence in article.text
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=12), probe=st.text(max_size=6))
+def test_trie_regex_matches_exactly_its_words(words: list[str], probe: str) -> None:
+    pattern = re.compile(trie_regex(words))
+    assert all(pattern.fullmatch(word) for word in words)
+    assert bool(pattern.fullmatch(probe)) == (probe in words)

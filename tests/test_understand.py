@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import samestory.understand as understand_module
 from samestory.article import Article
+from samestory.understand import dates as dates_module
 from samestory.understand import (
     detect_language,
     extract_entities,
@@ -413,3 +414,27 @@ def test_understand_never_raises(
 def test_resolve_dates_never_raises_at_the_calendar_edges(text: str, reference: date) -> None:
     for mention in resolve_dates(text, reference, "en"):
         assert text[mention.start : mention.start + len(mention.text)] == mention.text
+
+
+_DATE_PIECES = [
+    "Friday", "vendredi", "Freitagabend", "30", "30.", "1er", "Dezember", "décembre", "de", "diciembre", "Dec.",
+    "2024", "2022-12-30", "30/12/2022", "in", "seit", "im Jahr", "last", "next", "dernier", "hier", "gestern",
+    "ayer", "il y a", "3", "days", "ago", "jours", "vor", "Wochen", "hace", "días", "l'an dernier", "May", "may",
+    "morgen", "Morgen", "la mañana", "gün önce", "temu", "قبل", "أيام", " ", " ", "\n", ",", ".", "-", "%",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_DATE_PIECES), max_size=40),
+    language=st.sampled_from([*dates_module.DATE_LANGUAGES, None, "xx"]),
+)
+def test_date_scan_tries_every_place_a_date_can_start(pieces: list[str], language: str | None) -> None:
+    """resolve_dates tries its pattern only where a digit or a date word starts, and the relative counts only
+    when their union matches: both must find what the plain scans find."""
+    text = "".join(pieces)
+    tables = dates_module._tables(language)
+    found = [(m.span(), m.lastgroup) for m in dates_module._matches(text, tables)]
+    assert found == [(m.span(), m.lastgroup) for m in tables.pattern.finditer(text)]
+    any_relative = any(pattern.search(text) for pattern, _, _ in tables.relative_regex)
+    assert any_relative == bool(tables.relative_any and tables.relative_any.search(text))
