@@ -2,11 +2,15 @@
 
     .venv/bin/python benchmarks/understand.py
     .venv/bin/python benchmarks/understand.py --ner-chars 150 300 600 --dateparser 100
+    .venv/bin/python benchmarks/understand.py --stages
+
 
 Printed: articles/s of understand() with and without entities over all 1,978 texts (languages as in the
 data: de, en, es, tr, pl, ar, fr), articles/s with entities by language, and optionally the same with other
 `config.UNDERSTAND_NER_CHARS` values and dateparser's `search_dates` on the first N texts for comparison.
-One process, one core; every run warms the models up first.
+One process, one core; every run warms the models up first. `--stages` prints instead the CPU milliseconds
+per article of each step (language given, one pass, so the caches start as cold as for new articles): CPU
+time, not wall-clock, so that other jobs on the cores change the figures less.
 
 Then how well the found entities, places and numbers tell pairs apart: the mean Jaccard similarity of the
 two articles' canonical ids for same-story pairs (Overall <= 1.5) and different-story pairs (Overall >= 3.5),
@@ -24,7 +28,13 @@ from pathlib import Path
 
 from samestory import config
 from samestory.article import Article
-from samestory.understand import resolve_dates, understand
+from samestory.understand import (
+    detect_language,
+    extract_entities,
+    extract_numbers,
+    resolve_dates,
+    understand,
+)
 
 DEFAULT_PAIRS = Path(__file__).resolve().parents[1].parent / "shared/data/semeval2022-task8/pairs.jsonl"
 PUBLISHED = datetime(2020, 5, 1)
@@ -51,6 +61,25 @@ def rate(texts: list[tuple[str, str]], *, entities: bool) -> tuple[float, dict[s
         spent[language].append(time.perf_counter() - t)
     total = time.perf_counter() - start
     return len(articles) / total, {lang: len(v) / sum(v) for lang, v in spent.items()}
+
+
+def stages(texts: list[tuple[str, str]]) -> None:
+    """CPU ms per article of each step of understand(), one pass over the texts each."""
+    articles = [
+        Article(id=str(i), text=text, language=lang, published=PUBLISHED)
+        for i, (text, lang) in enumerate(texts)
+    ]
+    steps = {
+        "detect_language": lambda a: detect_language(a.text),
+        "resolve_dates": lambda a: resolve_dates(a.text, PUBLISHED.date(), a.language, anchored=True),
+        "extract_numbers": lambda a: extract_numbers(a.text, a.language),
+        "extract_entities": lambda a: extract_entities(a.title, a.text, a.language),
+    }
+    for name, step in steps.items():
+        start = time.process_time()
+        for article in articles:
+            step(article)
+        print(f"{name:17s} {(time.process_time() - start) / len(articles) * 1000:.3f} ms/article (CPU)")
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:
@@ -91,9 +120,15 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS)
     parser.add_argument("--ner-chars", type=int, nargs="*", default=[])
     parser.add_argument("--dateparser", type=int, default=0, help="texts to run dateparser.search_dates on")
+    parser.add_argument("--stages", action="store_true", help="CPU ms per article of each step, then stop")
     args = parser.parse_args()
     texts = load(args.pairs)
     mean_chars = sum(len(t) for t, _ in texts) / len(texts)
+    if args.stages:  # warmed up on other text, so that no step finds the timed texts in a cache
+        for language in ("en", "fr", "de", "ar"):
+            understand(Article(id="warm", text="Warm-up in Paris on 3 May 2020.", language=language))
+        stages(texts)
+        return
     for text, language in texts[:50]:  # load spaCy, the gazetteer and the date tables
         understand(Article(id="warm", text=text, language=language, published=PUBLISHED))
     print(f"{len(texts)} texts, {mean_chars:.0f} characters on average")
