@@ -11,6 +11,13 @@ articles/s of each, the ratio, and whether the groups are the same.
 
     SAMESTORY_EMBED_THREADS=1 .venv/bin/python benchmarks/spark.py --stories 4
 
+    SAMESTORY_EMBED_THREADS=1 .venv/bin/python benchmarks/spark.py --planted-stories --n 10000
+
+`--planted-stories`: stories on benchmarks/ingest.py's planted stream of N articles (SemEval sentences, copies
+verbatim, with boilerplate, cut, retitled, rewritten), as JSONL; the embedded run is `samestory.stories.ingest`
+(Reader in, `default_workers()` worker processes) into a fresh SQLite store, the Spark one `spark_stories` on
+the same file, on a session warmed up on 50 articles; printed: articles/s of each, pairwise agreement.
+
 `--stories K`: stories instead, on the sample articles (examples/articles) and 1..K copies of each with 6% of
 the words dropped; the embedded run is `samestory.stories.ingest` into a fresh SQLite store, the Spark one
 `spark_stories`; printed: articles/s of each and their pairwise agreement.
@@ -80,6 +87,57 @@ def stories(copies: int, master: str, partitions: int) -> None:
     )
 
 
+def same_together(a: dict[str, object], b: dict[str, object]) -> float:
+    """Pairwise agreement of two labelings of the same ids, from their contingency table (no pair loop)."""
+    from collections import Counter
+
+    def together(counts: Counter[object]) -> int:
+        return sum(c * (c - 1) // 2 for c in counts.values())
+
+    ids = list(a)
+    both = together(Counter((a[i], b[i]) for i in ids))
+    apart = together(Counter(a[i] for i in ids)) + together(Counter(b[i] for i in ids)) - 2 * both
+    return 1 - apart / (len(ids) * (len(ids) - 1) // 2)
+
+
+def planted_stories(n: int, master: str, partitions: int) -> None:
+    """Time and compare the stories of benchmarks/ingest.py's planted stream, embedded and on Spark."""
+    from ingest import generate
+
+    from samestory.stories.ingest import default_workers
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "articles.jsonl"
+        generate(n, path)
+        t = time.perf_counter()
+        stats = ingest(Reader().read([str(path)]), Path(tmp) / "stories.db", workers=default_workers())
+        embedded_s = time.perf_counter() - t
+        embedded = dict(
+            sqlite3.connect(Path(tmp) / "stories.db").execute("SELECT id, story_id FROM articles")
+        )
+        print(
+            f"embedded ingest ({default_workers()} workers): {n} articles, {embedded_s:.1f} s, "
+            f"{n / embedded_s:.1f} articles/s, {stats.compares} compare() calls"
+        )
+        spark = session(master, shuffle_partitions=partitions)
+        spark.sparkContext.setLogLevel("ERROR")
+        warm = Path(tmp) / "warm.jsonl"
+        warm.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:50]))
+        spark_stories(spark, str(warm), None).count()
+        t = time.perf_counter()
+        spark_stories(spark, str(path), str(Path(tmp) / "out"))
+        spark_s = time.perf_counter() - t
+        spark.stop()
+        found = pl.read_parquet(Path(tmp) / "out" / "*.parquet")
+        got = dict(zip(found["id"].to_list(), found["story"].to_list()))
+    agree = same_together(got, embedded) if set(got) == set(embedded) else float("nan")
+    print(
+        f"spark {master}: {spark_s:.1f} s, {n / spark_s:.1f} articles/s "
+        f"({spark_s / embedded_s:.1f}x the embedded time); {len(set(got.values()))} stories "
+        f"(embedded {len(set(embedded.values()))}); pairwise agreement {agree:.5f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="articles in the corpus")
@@ -90,7 +148,11 @@ def main() -> None:
     parser.add_argument(
         "--stories", type=int, default=0, help="stories of the sample articles with 1..K copies"
     )
+    parser.add_argument("--planted-stories", action="store_true", help="stories of N planted articles")
     args = parser.parse_args()
+    if args.planted_stories:
+        planted_stories(args.n, args.master, args.partitions)
+        return
     if args.stories:
         stories(args.stories, args.master, args.partitions)
         return

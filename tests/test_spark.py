@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import random
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from samestory.clean import clean
 from samestory.dedup import find_duplicates
 from samestory.read import Reader
 from samestory.stories import ingest
+from samestory.stories.ingest import default_workers
 
 pyspark = pytest.importorskip("pyspark")
 
@@ -210,3 +213,84 @@ def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # t
     assert 5 <= len(set(got.values())) < len(got) // 4  # several stories of several articles
     assert agreement(got, embedded_story, list(got)) >= 0.99
     assert agreement(got, embedded_story, [a.id for a in samples]) >= 0.99
+
+
+BOILERPLATE = [
+    "Read more: the latest news from our newsroom.",
+    "Share this article on Facebook, Twitter and WhatsApp.",
+    "Subscribe to our newsletter for daily updates.",
+]
+COPIES = ("verbatim", "boilerplate", "cut", "retitled", "rewrite")
+
+
+def semeval_sentences(path: Path, language: str) -> list[str]:
+    """The distinct sentences (6 words or more) of one language's SemEval texts."""
+    from samestory.text import sentences
+
+    pool: set[str] = set()
+    for pair in map(json.loads, path.read_text(encoding="utf-8").splitlines()):
+        for side in ("1", "2"):
+            if pair[f"lang{side}"] == language:
+                pool.update(s.strip() for s in sentences(pair[f"text{side}"]) if len(s.split()) >= 6)
+    return sorted(pool)
+
+
+def planted_stories(pool: list[str], n: int, seed: int = 11) -> list[Article]:
+    """`n` articles: originals of 12-20 sentences drawn from `pool`, each with 0-5 copies at other outlets
+    within two days (verbatim, with boilerplate lines, its last fifth cut, a new title, a rewrite: sentences
+    reordered and one word in ten replaced); 500 articles a day, in shuffled order."""
+    rng = random.Random(seed)
+    out: list[Article] = []
+    story = 0
+    while len(out) < n:
+        story += 1
+        sents = rng.sample(pool, rng.randint(12, 20))
+        words = " ".join(sents).split()
+        title, body = sents[0].rstrip("."), sents[1:]
+        when = T0 + timedelta(days=rng.uniform(0, n / 500))
+        records = [("wire", title, body)]
+        for kind in rng.sample(COPIES, rng.randint(0, len(COPIES))):
+            if kind == "verbatim":
+                records.append((kind, title, body))
+            elif kind == "boilerplate":
+                records.append(
+                    (kind, title, body[:4] + [rng.choice(BOILERPLATE)] + body[4:] + BOILERPLATE[:2])
+                )
+            elif kind == "cut":
+                records.append((kind, title, body[: max(3, len(body) * 4 // 5)]))
+            elif kind == "retitled":
+                records.append((kind, " ".join(rng.sample(words, 9)).capitalize(), body))
+            else:
+                head = body[:]
+                rng.shuffle(head)
+                edited = [
+                    " ".join(rng.choice(words) if rng.random() < 0.1 else w for w in s.split())
+                    for s in [title, *head]
+                ]
+                records.append((kind, edited[0], edited[1:]))
+        for i, (kind, head, text) in enumerate(records[: n - len(out)]):
+            out.append(
+                Article(
+                    id=f"{story}-{kind}",
+                    title=head,
+                    text="\n\n".join(text),
+                    url=f"https://outlet{i}.example/{story}/{kind}",
+                    source=f"outlet{i}.example",
+                    published=when + timedelta(hours=0 if i == 0 else rng.uniform(0.5, 48)),
+                )
+            )
+    rng.shuffle(out)
+    return out
+
+
+def test_stories_agree_on_planted_corpus(spark, semeval_path: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    articles = planted_stories(semeval_sentences(semeval_path, "en"), 2000)
+    db = tmp_path / "stories.db"
+    ingest([copy.deepcopy(a) for a in articles], db, workers=default_workers())
+    embedded_story = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles"))
+    rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 4)
+    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    assert set(got) == set(embedded_story) == {a.id for a in articles}
+    sizes = Counter(got.values())
+    assert sum(size >= 3 for size in sizes.values()) > 200  # real stories, not just pairs of copies
+    assert agreement(got, embedded_story, list(got)) >= 0.99

@@ -1,19 +1,26 @@
-"""Stories on Spark: the embedded clustering's candidates and pair decision, then connected components.
+"""Stories on Spark: the embedded clustering's candidates and decision, then connected components.
 
     samestory spark stories articles.jsonl stories.parquet --master local[2]
 
-1. mapPartitions: process each article as `samestory.stories.ingest` does (clean + understand, entities,
-   title+lead embedding), and sketch it for the near-duplicate index;
+1. mapPartitions: process each article as `samestory.stories.ingest` does (`samestory.pipeline.process`:
+   clean + understand, entities included; the title+lead embedding), and sketch it for the near-duplicate
+   index;
 2. candidates, in Spark: near-duplicates (the dedup stage's LSH join and decision), articles sharing an
    entity, and title+lead neighbours (signed random projections banded like MinHash: the LSH stand-in for
-   the embedded kNN, see config.SPARK_COSINE_*), inside STORY_WINDOW_DAYS;
-3. mapPartitions: `Clusterer.decide` on each candidate pair, the later article against the earlier (in
-   publication order, as ingest feeds them);
-4. connected components of the joined pairs; a story is named by its earliest article.
+   the embedded kNN, see config.SPARK_COSINE_*), inside STORY_WINDOW_DAYS; each pair oriented later ->
+   earlier in publication order, as ingest feeds them;
+3. copies, in Spark: a pair of near-duplicates or at title+lead cosine >= STORY_ACCEPT_COSINE joins, and its
+   later article (a copy) joins nothing else: its other pairs are dropped (`Clusterer.decide`, rule 1);
+4. mapPartitions, the other pairs grouped by their later article: `Clusterer.decide` on all of its
+   candidates at once, the most similar first, so the gate, STORY_MAX_COMPARES and the candidate order are
+   the online clusterer's;
+5. connected components of the joined pairs; a story is named by its earliest article.
 
-Unlike the online clusterer, every candidate pair is decided (no STORY_MAX_COMPARES cap, no "one match per
-story"), so the result does not depend on the order articles arrive in. Output (Parquet): id, story (the
-earliest article's id), published, size.
+What still differs from the online clusterer: the candidates (every pair in the window sharing an entity or
+an LSH band, where ingest takes the STORY_KNN nearest and STORY_ENTITY_CANDIDATES sharing the most entities),
+and "one match per story": stories are only known at the end here, so each candidate counts as its own story
+(a second candidate of a story already joined may use a compare() call that ingest would skip). Output
+(Parquet): id, story (the earliest article's id), published, size.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import groupby, islice
 from typing import Any
 
 import numpy as np
@@ -75,14 +82,12 @@ def _prepare(clean: bool) -> Any:
         from samestory.index.entities import entity_keys
         from samestory.index.vectors import embed_leads
         from samestory.pipeline import process
-        from samestory.understand import extract_entities, understand
+        from samestory.understand import understand
 
         planes = _planes()
         stream = iter(part)
         while chunk := list(islice(stream, config.STORY_BATCH)):
-            done = [process(a, entities=False) if clean else understand(a, entities=False) for _, a in chunk]
-            for article in done:
-                article.entities = extract_entities(article.title, article.text, article.language)
+            done = [process(a) if clean else understand(a) for _, a in chunk]  # as ingest's default process
             vectors = embed_leads(done)
             keys = _cosine_keys(vectors, planes)
             for (order, _), article, vector, k in zip(chunk, done, vectors, keys):
@@ -91,31 +96,35 @@ def _prepare(clean: bool) -> Any:
     return run
 
 
-class _OnePair:
-    """What `Clusterer.decide` reads of its clusterer, for one candidate pair: the earlier article."""
+def _cosine(a: bytes, b: bytes) -> float:
+    """The title+lead cosine of two float32 unit vectors, rounded as the embedded candidates are."""
+    return round(float(np.frombuffer(a, np.float32) @ np.frombuffer(b, np.float32)), 4)
 
-    max_compares = 1
 
-    def __init__(self, earlier: Article) -> None:
+class _Earlier:
+    """What `Clusterer.decide` reads of its clusterer: the earlier articles of one article's candidates."""
+
+    max_compares = config.STORY_MAX_COMPARES
+
+    def __init__(self, earlier: dict[int, Article]) -> None:
         self.earlier = earlier
 
-    def _article(self, seq: int) -> Article:
-        return self.earlier
+    def _article(self, seq: int) -> Article | None:
+        return self.earlier.get(seq)
 
 
 def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
-    """The pairs (later, earlier) whose later article joins the earlier's story by the clusterer's decision."""
+    """The pairs (later, earlier) joined by `Clusterer.decide` on each later article's candidates; `rows` are
+    grouped by later article (src), its candidates in the clusterer's order."""
     from samestory.stories.cluster import Clusterer, Match
 
-    for r in rows:
-        cosine = float(np.frombuffer(r.l_vector, np.float32) @ np.frombuffer(r.e_vector, np.float32))
-        match = Match(
-            seq=r.dst, story_id=0, cosine=round(cosine, 4), shared_entities=r.shared, near_duplicate=r.near
-        )
-        later = Article.from_dict(json.loads(r.l_article))
-        Clusterer.decide(_OnePair(Article.from_dict(json.loads(r.e_article))), later, [match])  # type: ignore[arg-type]
-        if match.joined:
-            yield r.src, r.dst
+    for src, group in groupby(rows, key=lambda r: r.src):
+        pairs = list(group)
+        later = Article.from_dict(json.loads(pairs[0].l_article))
+        earlier = {r.dst: Article.from_dict(json.loads(r.e_article)) for r in pairs}
+        found = [Match(seq=r.dst, story_id=r.dst, cosine=r.cosine, shared_entities=r.shared) for r in pairs]
+        Clusterer.decide(_Earlier(earlier), later, found)  # type: ignore[arg-type]
+        yield from ((src, m.seq) for m in found if m.joined)
 
 
 def _pairs(info: DataFrame, column: str) -> DataFrame:
@@ -130,8 +139,9 @@ def _pairs(info: DataFrame, column: str) -> DataFrame:
 
 
 def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
-    """Candidate pairs (src later, dst earlier in publication order) inside the time window, with the number
-    of shared entities and whether they are near-duplicates, and both articles' vectors and records."""
+    """Candidate pairs (src later, dst earlier in publication order) inside the time window: the number of
+    shared entities, whether they are near-duplicates, their title+lead cosine, and the earlier one's rank in
+    publication order (`dst_rank`)."""
     ordered = near.select(F.least("src", "dst").alias("a"), F.greatest("src", "dst").alias("b"))
     pairs = (
         _pairs(info, "entities")
@@ -145,7 +155,7 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
             F.coalesce("near", F.lit(False)).alias("near"),
         )
     )
-    side = info.select("order", "published", "vector", "article")
+    side = info.select("order", "published", "vector")
     a = side.select(*(F.col(c).alias(f"a_{c}") for c in side.columns))
     b = side.select(*(F.col(c).alias(f"b_{c}") for c in side.columns))
     joined = pairs.join(a, pairs.a == a.a_order).join(b, pairs.b == b.b_order)
@@ -158,24 +168,42 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
 
     def rank(p: str) -> Any:  # publication order, as ingest sorts: dated first, by date, then input order
         return F.struct(
-            F.col(f"{p}_published").isNull(), F.coalesce(f"{p}_published", F.lit(0.0)), F.col(f"{p}_order")
+            F.col(f"{p}_published").isNull().alias("undated"),
+            F.coalesce(f"{p}_published", F.lit(0.0)).alias("at"),
+            F.col(f"{p}_order").alias("order"),
         )
 
     a_later = rank("a") > rank("b")
-
-    def pick(later: str, earlier: str) -> Any:
-        return F.when(a_later, F.col(later)).otherwise(F.col(earlier))
-
     return joined.select(
-        pick("a", "b").alias("src"),
-        pick("b", "a").alias("dst"),
+        F.when(a_later, F.col("a")).otherwise(F.col("b")).alias("src"),
+        F.when(a_later, F.col("b")).otherwise(F.col("a")).alias("dst"),
         "shared",
         "near",
-        pick("a_vector", "b_vector").alias("l_vector"),
-        pick("b_vector", "a_vector").alias("e_vector"),
-        pick("a_article", "b_article").alias("l_article"),
-        pick("b_article", "a_article").alias("e_article"),
+        F.udf(_cosine, T.DoubleType())("a_vector", "b_vector").alias("cosine"),
+        F.when(a_later, rank("b")).otherwise(rank("a")).alias("dst_rank"),
     )
+
+
+def joined_pairs(info: DataFrame, pairs: DataFrame) -> DataFrame:
+    """(src, dst): the candidate pairs whose later article joins the earlier's story."""
+    copy = F.col("near") | (F.col("cosine") >= config.STORY_ACCEPT_COSINE)
+    copies = pairs.where(copy).select("src", "dst")
+    rest = pairs.where(~copy).join(copies.select("src").distinct(), "src", "left_anti")
+    # decide() drops these without reading the articles: drop them before the articles are joined on
+    rest = rest.where(
+        (F.col("cosine") >= config.STORY_MIN_COSINE)
+        | (
+            (F.col("shared") >= config.STORY_ENTITY_MIN_SHARED)
+            & (F.col("cosine") >= config.STORY_ENTITY_MIN_COSINE)
+        )
+    )
+    text = info.select("order", "article")
+    rest = rest.join(text.toDF("src", "l_article"), "src").join(text.toDF("dst", "e_article"), "dst")
+    ranked = rest.repartition("src").sortWithinPartitions(
+        "src", (F.col("cosine") + config.STORY_ENTITY_BONUS * F.col("shared")).desc(), "dst_rank"
+    )
+    decided = ranked.sparkSession.createDataFrame(ranked.rdd.mapPartitions(_decide), "src long, dst long")
+    return copies.union(decided)
 
 
 def spark_stories(
@@ -208,7 +236,7 @@ def spark_stories(
     first = info.groupBy("id").agg(F.min("order").alias("order"))
     info = info.join(first, ["id", "order"], "left_semi").localCheckpoint()
     prepared.unpersist()
-    joined = spark.createDataFrame(candidates(info, near).rdd.mapPartitions(_decide), "src long, dst long")
+    joined = joined_pairs(info, candidates(info, near))
     labels = connected_components(joined.localCheckpoint())
     meta = info.select("order", "id", "published")
     members = meta.join(labels, meta.order == labels.node, "left").select(
