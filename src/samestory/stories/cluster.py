@@ -8,8 +8,8 @@ stronger decision. For a new article:
    articles sharing entities (inverted index);
 2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once, and such a copy joins
    nothing else (its original was decided against the same candidates); candidates under
-   STORY_MIN_COSINE sharing too few entities are dropped; the gate (`samestory.stories.gate`, four cheap
-   features) drops or joins the plain cases; the rest are decided by `compare()` (same_story), the most
+   STORY_MIN_COSINE sharing too few entities are dropped, and so are those the gate
+   (`samestory.stories.gate`, four cheap features) finds plainly of another story; the rest are decided by `compare()` (same_story), the most
    similar first, at most STORY_MAX_COMPARES calls and one match per story;
 3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
    the oldest.
@@ -210,19 +210,15 @@ class Clusterer:
             if other is None:
                 continue
             m.gate = round(Gate.load().probability(other, article, m.cosine), 4)
-            if m.gate < config.STORY_GATE_REJECT:
+            if m.gate < config.STORY_GATE_REJECT or calls >= self.max_compares:
                 continue
-            if m.gate < config.STORY_GATE_ACCEPT:
-                if calls >= self.max_compares:
-                    continue
-                calls += 1
-                result = compare(other, article)
-                m.relation = result.relation
-                m.overall = result.scores["overall"]
-                if not result.same_story:
-                    continue
-            m.joined = True
-            joined_stories.add(m.story_id)
+            calls += 1
+            result = compare(other, article)
+            m.relation = result.relation
+            m.overall = result.scores["overall"]
+            if result.same_story:
+                m.joined = True
+                joined_stories.add(m.story_id)
         return calls
 
     def add(

@@ -3,11 +3,10 @@
     from samestory.stories.gate import Gate
     p = Gate.load().probability(earlier, later, cosine)   # 0 .. 1
 
-compare() embeds every sentence of both texts (tens of milliseconds a pair); most candidates of a stream are
-plainly another story, and some plainly the same one. A logistic regression on four features the clusterer
+compare() embeds every sentence of both texts (tens of milliseconds a pair); many candidates of a stream
+are plainly another story. A logistic regression on four features the clusterer
 already has (the title+lead cosine, the entities shared and their Jaccard, the Jaccard of the two texts'
-word sets) settles those: under STORY_GATE_REJECT the candidate is dropped, at or above STORY_GATE_ACCEPT it
-joins, and only the pairs between go to compare(). Trained by scripts/train_scores.py on the SemEval-2022
+word sets) drops those under STORY_GATE_REJECT; the others go to compare(). Trained by scripts/train_scores.py on the SemEval-2022
 Task 8 pairs (label: Overall <= SAME_EVENT_OVERALL, compare()'s own join rule) and shipped as
 samestory/models/gate.json.
 """
