@@ -228,21 +228,40 @@ def _committed(db: Path) -> set[str]:
         return set()
 
 
+def _children(pid: int) -> list[int]:
+    """The live child processes of a process (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 @pytest.mark.slow
 def test_a_killed_ingest_loses_nothing_committed_and_a_rerun_finishes(tmp_path: Path, english_texts: list[str]) -> None:
     stream, db = tmp_path / "stream.jsonl", tmp_path / "kill.db"
     total = 300
     _write_stream(stream, english_texts, total)
     command = [sys.executable, "-m", "samestory.cli", "ingest", str(stream), "--db", str(db), "--batch", "16",
-               "--no-progress"]
+               "--no-progress", "--workers", "1"]
     env = {**os.environ, "SAMESTORY_EMBED_THREADS": "1"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
     while len(_committed(db)) < 48 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert proc.poll() is None, "the ingest finished before it could be killed"
+    workers = _children(proc.pid)
+    assert workers, "the ingest runs a worker process"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived the killed ingest"
     before = _committed(db)
     assert 48 <= len(before) < total
     subprocess.run(command, env=env, check=True, capture_output=True)

@@ -15,6 +15,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -85,9 +86,17 @@ def _use_process(process: Callable[[Article], Article]) -> None:
 
 
 def _init_worker(process: Callable[[Article], Article]) -> None:
-    """A worker process: one core of its own, so one BLAS thread for the encoder."""
+    """A worker process: one core of its own, so one BLAS thread for the encoder; it exits when the ingest
+    process is gone (killed, it can't shut its pool down, and a forked worker would wait forever)."""
     _use_process(process)
     use_threads(1)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _prepare(batch: list[Article]) -> tuple[list[Article], np.ndarray]:
