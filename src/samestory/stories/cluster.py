@@ -9,8 +9,8 @@ stronger decision. For a new article:
 2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once, and such a copy joins
    nothing else (its original was decided against the same candidates); candidates under
    STORY_MIN_COSINE sharing too few entities are dropped, and so are those the gate
-   (`samestory.stories.gate`, four cheap features) finds plainly of another story; the rest are decided by `compare()` (same_story), the most
-   similar first, at most STORY_MAX_COMPARES calls and one match per story;
+   (`samestory.stories.gate`, four cheap features) finds plainly of another story; the rest are decided by
+   `compare()` (same_story), the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
 3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
    the oldest.
 
@@ -196,11 +196,10 @@ class Clusterer:
             if m.near_duplicate or m.cosine >= config.STORY_ACCEPT_COSINE:
                 m.joined = True
                 joined_stories.add(m.story_id)
-        copy = bool(joined_stories)
+        if joined_stories:  # a copy was decided with its original: what that one didn't join, it doesn't
+            return 0
         for m in matches:
-            if m.joined or m.story_id in joined_stories:
-                continue
-            if copy:  # a copy was decided with its original: what that one didn't join, it doesn't
+            if m.story_id in joined_stories or calls >= self.max_compares:
                 continue
             if m.cosine < config.STORY_MIN_COSINE and (
                 m.shared_entities < config.STORY_ENTITY_MIN_SHARED or m.cosine < config.STORY_ENTITY_MIN_COSINE
@@ -210,7 +209,7 @@ class Clusterer:
             if other is None:
                 continue
             m.gate = round(Gate.load().probability(other, article, m.cosine), 4)
-            if m.gate < config.STORY_GATE_REJECT or calls >= self.max_compares:
+            if m.gate < config.STORY_GATE_REJECT:
                 continue
             calls += 1
             result = compare(other, article)
