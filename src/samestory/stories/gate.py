@@ -36,7 +36,7 @@ GATE_FILE = "gate.json"
 FEATURES = ("cosine", "shared_entities", "entity_jaccard", "word_jaccard")
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)  # as many as STORY_ARTICLE_CACHE: a word set of a long article is ~20 KB
 def word_set(text: str) -> frozenset[str]:
     """The distinct normalised words of a text (cached: a stream compares recent articles again and again)."""
     return frozenset(words(normalize(text)))
