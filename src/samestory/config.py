@@ -184,12 +184,3 @@ CLEAN_MAX_BIO = 400
 CLEAN_MIN_REPEAT_WORDS = 8
 # Rules run again on their own output until nothing changes (idempotence); 2 passes suffice on the SemEval texts.
 CLEAN_MAX_PASSES = 4
-
-# --- spark (samestory.spark) -------------------------------------------------------------------------------
-# Title+lead cosine candidates for `samestory spark stories` (the embedded pipeline's kNN, as LSH): signed
-# random projections, SPARK_COSINE_BANDS bands of SPARK_COSINE_ROWS bits. From the S-curve 1-(1-p**r)**b with
-# p = 1 - angle/pi: a pair at cosine 0.7 is a candidate with probability 0.997, at STORY_MIN_COSINE (0.4) 0.94,
-# at 0 still 0.64 (calibrated for agreement with the embedded kNN on the sample articles, not for 100M).
-SPARK_COSINE_BANDS = 16
-SPARK_COSINE_ROWS = 4
-SPARK_COSINE_SEED = 1

@@ -5,10 +5,12 @@
 1. mapPartitions: process each article as `samestory.stories.ingest` does (`samestory.pipeline.process`:
    clean + understand, entities included; the title+lead embedding), and sketch it for the near-duplicate
    index;
-2. candidates, in Spark: near-duplicates (the dedup stage's LSH join and decision), articles sharing an
-   entity, and title+lead neighbours (signed random projections banded like MinHash: the LSH stand-in for
-   the embedded kNN, see config.SPARK_COSINE_*), inside STORY_WINDOW_DAYS; each pair oriented later ->
-   earlier in publication order, as ingest feeds them;
+2. candidates, per time block: the articles are grouped by block of STORY_WINDOW_DAYS (each block with the
+   one before it), and in each block every article finds its earlier neighbours inside the window as the
+   embedded clusterer does: the STORY_KNN nearest title+lead vectors (exact, one numpy product a block) and
+   the STORY_ENTITY_CANDIDATES articles sharing the most entities (the most recent STORY_ENTITY_POSTINGS of
+   each entity); plus near-duplicates (the dedup stage's LSH join and decision), in Spark. Each pair is
+   oriented later -> earlier in publication order, as ingest feeds them;
 3. copies, in Spark: a pair of near-duplicates or at title+lead cosine >= STORY_ACCEPT_COSINE joins, and its
    later article (a copy) joins nothing else: its other pairs are dropped (`Clusterer.decide`, rule 1);
 4. mapPartitions, the other pairs grouped by their later article: `Clusterer.decide` on all of its
@@ -16,10 +18,11 @@
    the online clusterer's;
 5. connected components of the joined pairs; a story is named by its earliest article.
 
-What still differs from the online clusterer: the candidates (every pair in the window sharing an entity or
-an LSH band, where ingest takes the STORY_KNN nearest and STORY_ENTITY_CANDIDATES sharing the most entities),
-and "one match per story": stories are only known at the end here, so each candidate counts as its own story
-(a second candidate of a story already joined may use a compare() call that ingest would skip). Output
+What still differs from the online clusterer: its kNN is approximate (hnswlib) and looks at every earlier
+article before the window filter, where a block looks at the window only; and "one match per story": stories
+are only known at the end here, so each candidate counts as its own story (a second candidate of a story
+already joined may use a compare() call that ingest would skip). Undated articles are in every article's
+window, so they are matched against the whole corpus in one group (meant for a few). Output
 (Parquet): id, story (the earliest article's id), published, size.
 """
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from itertools import groupby, islice
 from typing import Any
@@ -54,44 +58,26 @@ _INFO_SCHEMA = T.StructType(
         T.StructField("published", T.DoubleType(), True),
         T.StructField("vector", T.BinaryType(), False),  # float32 unit title+lead vector
         T.StructField("entities", T.ArrayType(T.StringType(), False), False),
-        T.StructField("cosine_keys", T.ArrayType(T.LongType(), False), False),
         T.StructField("article", T.StringType(), False),  # Article.to_dict() as JSON, for compare()
     ]
 )
 
 
-def _planes() -> np.ndarray:
-    from samestory.embed import DIM
-
-    rng = np.random.default_rng(config.SPARK_COSINE_SEED)
-    return rng.standard_normal((config.SPARK_COSINE_BANDS * config.SPARK_COSINE_ROWS, DIM)).astype(np.float32)
-
-
-def _cosine_keys(vectors: np.ndarray, planes: np.ndarray) -> np.ndarray:
-    """(n, bands) keys: each band's projection signs as bits, with the band number above them."""
-    bits = (vectors @ planes.T > 0).reshape(len(vectors), config.SPARK_COSINE_BANDS, config.SPARK_COSINE_ROWS)
-    weights = 1 << np.arange(config.SPARK_COSINE_ROWS, dtype=np.int64)
-    bands = np.arange(config.SPARK_COSINE_BANDS, dtype=np.int64) << config.SPARK_COSINE_ROWS
-    return (bits * weights).sum(axis=2) + bands
-
-
 def _prepare(clean: bool) -> Any:
     def run(
         part: Iterable[tuple[int, Article]],
-    ) -> Iterator[tuple[int, Article, bytes, list[str], list[int]]]:
+    ) -> Iterator[tuple[int, Article, bytes, list[str]]]:
         from samestory.index.entities import entity_keys
         from samestory.index.vectors import embed_leads
         from samestory.pipeline import process
         from samestory.understand import understand
 
-        planes = _planes()
         stream = iter(part)
         while chunk := list(islice(stream, config.STORY_BATCH)):
             done = [process(a) if clean else understand(a) for _, a in chunk]  # as ingest's default process
             vectors = embed_leads(done)
-            keys = _cosine_keys(vectors, planes)
-            for (order, _), article, vector, k in zip(chunk, done, vectors, keys):
-                yield order, article, vector.astype(np.float32).tobytes(), entity_keys(article), k.tolist()
+            for (order, _), article, vector in zip(chunk, done, vectors):
+                yield order, article, vector.astype(np.float32).tobytes(), entity_keys(article)
 
     return run
 
@@ -127,61 +113,128 @@ def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
         yield from ((src, m.seq) for m in found if m.joined)
 
 
-def _pairs(info: DataFrame, column: str) -> DataFrame:
-    """(a, b, n): a < b, the articles sharing n values of an array column."""
-    exploded = info.select("order", F.explode(column).alias("value"))
-    x, y = exploded.alias("x"), exploded.alias("y")
-    return (
-        x.join(y, (F.col("x.value") == F.col("y.value")) & (F.col("x.order") < F.col("y.order")))
-        .groupBy(F.col("x.order").alias("a"), F.col("y.order").alias("b"))
-        .agg(F.count("*").alias("n"))
+_UNDATED = -(2**62)  # the block of undated articles, which are in every article's window
+
+_PAIR_SCHEMA = T.StructType(
+    [
+        T.StructField("src", T.LongType(), False),
+        T.StructField("dst", T.LongType(), False),
+        T.StructField("shared", T.LongType(), False),
+        T.StructField("cosine", T.DoubleType(), False),
+        T.StructField("near", T.BooleanType(), False),
+    ]
+)
+
+
+def _rank(order: int, published: float | None) -> tuple[bool, float, int]:
+    """Publication order, as ingest sorts: dated first, by date, then input order."""
+    return published is None, published or 0.0, order
+
+
+def _rank_column(prefix: str = "") -> Any:
+    """`_rank` as a Spark column, of the columns `{prefix}order` and `{prefix}published`."""
+    return F.struct(
+        F.col(f"{prefix}published").isNull().alias("undated"),
+        F.coalesce(f"{prefix}published", F.lit(0.0)).alias("at"),
+        F.col(f"{prefix}order").alias("order"),
     )
+
+
+def _blocks(window: float, undated: bool) -> Any:
+    """(block, (row, query)): each dated article is a query in its block of `window` seconds and an earlier
+    neighbour in the next one; with undated articles, every article is also in the undated block."""
+
+    def run(row: Any) -> Iterator[tuple[int, tuple[Any, bool]]]:
+        values = (row.order, row.published, row.vector, row.entities)
+        if row.published is None:
+            yield _UNDATED, (values, True)
+            return
+        block = int(row.published // window)
+        yield block, (values, True)
+        yield block + 1, (values, False)
+        if undated:
+            yield _UNDATED, (values, False)
+
+    return run
+
+
+def _neighbours(window: float) -> Any:
+    """The candidate pairs of one block: each query's earlier articles inside the window, as the clusterer's
+    `candidates()` finds them (the STORY_KNN nearest; the STORY_ENTITY_CANDIDATES sharing the most entities,
+    at least STORY_ENTITY_MIN_SHARED, counted on each entity's STORY_ENTITY_POSTINGS most recent articles)."""
+
+    def run(item: tuple[int, Iterable[tuple[Any, bool]]]) -> Iterator[tuple[int, int, int, float, bool]]:
+        rows = sorted(item[1], key=lambda r: _rank(r[0][0], r[0][1]))
+        orders = [r[0][0] for r in rows]
+        at = np.array([np.nan if r[0][1] is None else r[0][1] for r in rows])
+        vectors = np.stack([np.frombuffer(r[0][2], np.float32) for r in rows])
+        postings: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):
+            for key in r[0][3]:
+                postings.setdefault(key, []).append(i)
+        queries = [i for i, r in enumerate(rows) if r[1]]
+        for start in range(0, len(queries), 512):
+            chunk = queries[start : start + 512]
+            sims = vectors[chunk] @ vectors.T
+            for q, sim in zip(chunk, sims):
+                far = np.abs(at[:q] - at[q]) > window  # NaN (undated) compares False: in the window
+                inside = np.flatnonzero(~far)
+                if len(inside) > config.STORY_KNN:
+                    inside = inside[np.argpartition(-sim[inside], config.STORY_KNN)[: config.STORY_KNN]]
+                found = {int(j): [0, round(float(sim[j]), 4)] for j in inside}
+                shared: dict[int, int] = {}
+                for key in rows[q][0][3]:
+                    earlier = postings[key][: bisect_left(postings[key], q)]
+                    for j in earlier[-config.STORY_ENTITY_POSTINGS :]:
+                        shared[j] = shared.get(j, 0) + 1
+                best = sorted(
+                    ((j, n) for j, n in shared.items() if n >= config.STORY_ENTITY_MIN_SHARED and not far[j]),
+                    key=lambda jn: (-jn[1], -jn[0]),
+                )[: config.STORY_ENTITY_CANDIDATES]
+                for j, n in best:
+                    found.setdefault(j, [0, round(float(sim[j]), 4)])[0] = n
+                for j, (n, cosine) in found.items():
+                    yield orders[q], orders[j], n, cosine, False
+
+    return run
 
 
 def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
     """Candidate pairs (src later, dst earlier in publication order) inside the time window: the number of
     shared entities, whether they are near-duplicates, their title+lead cosine, and the earlier one's rank in
     publication order (`dst_rank`)."""
+    spark = info.sparkSession
+    window = config.STORY_WINDOW_DAYS * 86400.0
+    undated = not info.where(F.col("published").isNull()).isEmpty()
+    side = info.select("order", "published", "vector", "entities")
+    blocks = side.rdd.flatMap(_blocks(window, undated)).groupByKey().flatMap(_neighbours(window))
+    pairs = spark.createDataFrame(blocks, _PAIR_SCHEMA)
+
     ordered = near.select(F.least("src", "dst").alias("a"), F.greatest("src", "dst").alias("b"))
-    pairs = (
-        _pairs(info, "entities")
-        .withColumnRenamed("n", "shared")
-        .join(_pairs(info, "cosine_keys").select("a", "b"), ["a", "b"], "full")
-        .join(ordered.withColumn("near", F.lit(True)), ["a", "b"], "full")
-        .select(
-            "a",
-            "b",
-            F.coalesce("shared", F.lit(0)).alias("shared"),
-            F.coalesce("near", F.lit(False)).alias("near"),
-        )
-    )
-    side = info.select("order", "published", "vector")
     a = side.select(*(F.col(c).alias(f"a_{c}") for c in side.columns))
     b = side.select(*(F.col(c).alias(f"b_{c}") for c in side.columns))
-    joined = pairs.join(a, pairs.a == a.a_order).join(b, pairs.b == b.b_order)
-    window = config.STORY_WINDOW_DAYS * 86400.0
-    joined = joined.where(
+    near_pairs = ordered.join(a, ordered.a == a.a_order).join(b, ordered.b == b.b_order)
+    near_pairs = near_pairs.where(
         F.col("a_published").isNull()
         | F.col("b_published").isNull()
         | (F.abs(F.col("a_published") - F.col("b_published")) <= window)
     )
 
-    def rank(p: str) -> Any:  # publication order, as ingest sorts: dated first, by date, then input order
-        return F.struct(
-            F.col(f"{p}_published").isNull().alias("undated"),
-            F.coalesce(f"{p}_published", F.lit(0.0)).alias("at"),
-            F.col(f"{p}_order").alias("order"),
-        )
-
-    a_later = rank("a") > rank("b")
-    return joined.select(
+    a_later = _rank_column("a_") > _rank_column("b_")
+    near_pairs = near_pairs.select(
         F.when(a_later, F.col("a")).otherwise(F.col("b")).alias("src"),
         F.when(a_later, F.col("b")).otherwise(F.col("a")).alias("dst"),
-        "shared",
-        "near",
+        F.lit(0).cast("long").alias("shared"),
         F.udf(_cosine, T.DoubleType())("a_vector", "b_vector").alias("cosine"),
-        F.when(a_later, rank("b")).otherwise(rank("a")).alias("dst_rank"),
+        F.lit(True).alias("near"),
     )
+    merged = (
+        pairs.unionByName(near_pairs)
+        .groupBy("src", "dst")
+        .agg(F.max("shared").alias("shared"), F.max("near").alias("near"), F.max("cosine").alias("cosine"))
+    )
+    dst = side.select(F.col("order").alias("dst"), _rank_column().alias("dst_rank"))
+    return merged.join(dst, "dst").select("src", "dst", "shared", "near", "cosine", "dst_rank")
 
 
 def joined_pairs(info: DataFrame, pairs: DataFrame) -> DataFrame:
@@ -228,7 +281,6 @@ def spark_stories(
             x[1].published.timestamp() if x[1].published else None,
             x[2],
             x[3],
-            x[4],
             json.dumps(x[1].to_dict(), ensure_ascii=False),
         )
     )
