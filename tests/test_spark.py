@@ -215,6 +215,25 @@ def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # t
     assert agreement(got, embedded_story, [a.id for a in samples]) >= 0.99
 
 
+
+def test_stories_agree_with_undated_articles(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Undated articles are in every article's window: Spark matches them in a block of their own."""
+    samples = list(Reader().read(EXAMPLES))
+    articles = samples + edited_copies(samples)
+    random.Random(2).shuffle(articles)
+    for a in articles[::4]:
+        a.published = None
+    db = tmp_path / "stories.db"
+    ingest([copy.deepcopy(a) for a in articles], db)
+    embedded_story = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles"))
+    undated = {a.id for a in articles if a.published is None}
+    joined = Counter(embedded_story.values())
+    assert sum(joined[embedded_story[i]] > 1 for i in undated) > len(undated) // 2  # they join stories
+    rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 2)
+    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    assert set(got) == set(embedded_story)
+    assert agreement(got, embedded_story, list(got)) >= 0.99
+
 BOILERPLATE = [
     "Read more: the latest news from our newsroom.",
     "Share this article on Facebook, Twitter and WhatsApp.",
