@@ -136,6 +136,8 @@ MINHASH_BATCH = 1000
 # 2: 10.9-11.2k articles/s, 660 MiB (pickling batches both ways costs more than the second core gives).
 # Again after the vectorised hashing (three alternating 100k runs, load ~3.6): 0 / 1 / 2 workers 9.6-16.1k /
 # 10.0-15.7k / 10.1-16.9k articles/s, no consistent gain: the indexing process's ~30 us an article bounds it.
+# On a quiet machine (100k, load <1): 0 / 2 workers 17.1k / 21.8k articles/s; not the default for what the
+# second core gives under load (nothing) and costs in memory (2x peak at 1M). `dedup --workers 2` on a free machine.
 MINHASH_WORKERS = 0
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
