@@ -208,9 +208,17 @@ def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # t
     ingest(articles, db)
     embedded_story = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles"))
     rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 2)
-    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    rows = spark_stories(spark, rdd, None).collect()
+    got = {r.id: r.story for r in rows}
     assert set(got) == set(embedded_story)
     assert 5 <= len(set(got.values())) < len(got) // 4  # several stories of several articles
+    for r in rows:  # the evidence: the earlier article joined, in the same story, and how
+        if r.id == r.story:
+            assert r.joined is None
+        elif r.joined is not None:
+            assert got[r.joined] == r.story and r.via in {"near_duplicate", "title_lead", "compare"}
+            assert (r.via == "compare") == (r.relation is not None) == (r.overall is not None)
+    assert {r.via for r in rows} >= {"near_duplicate", "compare"}
     assert agreement(got, embedded_story, list(got)) >= 0.99
     assert agreement(got, embedded_story, [a.id for a in samples]) >= 0.99
 

@@ -23,7 +23,10 @@ article before the window filter, where a block looks at the window only; and "o
 are only known at the end here, so each candidate counts as its own story (a second candidate of a story
 already joined may use a compare() call that ingest would skip). Undated articles are in every article's
 window, so they are matched against the whole corpus in one group (meant for a few). Output
-(Parquet): id, story (the earliest article's id), published, size.
+(Parquet): id, story (the earliest article's id), published, size, and the evidence of the strongest pair
+the article joined (null for a story's first article): joined (the earlier article's id), via
+(near_duplicate, title_lead or compare), cosine (title+lead), relation and overall (compare()'s, when it
+decided).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from typing import Any
 
 import numpy as np
 from pyspark import RDD, StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -99,8 +102,8 @@ class _Earlier:
         return self.earlier.get(seq)
 
 
-def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
-    """The pairs (later, earlier) joined by `Clusterer.decide` on each later article's candidates; `rows` are
+def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int, float, str | None, float | None]]:
+    """The pairs (later, earlier, cosine, compare()'s relation and Overall) joined by `Clusterer.decide` on each later article's candidates; `rows` are
     grouped by later article (src), its candidates in the clusterer's order."""
     from samestory.stories.cluster import Clusterer, Match
 
@@ -110,7 +113,7 @@ def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
         earlier = {r.dst: Article.from_dict(json.loads(r.e_article)) for r in pairs}
         found = [Match(seq=r.dst, story_id=r.dst, cosine=r.cosine, shared_entities=r.shared) for r in pairs]
         Clusterer.decide(_Earlier(earlier), later, found)  # type: ignore[arg-type]
-        yield from ((src, m.seq) for m in found if m.joined)
+        yield from ((src, m.seq, m.cosine, m.relation, m.overall) for m in found if m.joined)
 
 
 _UNDATED = -(2**62)  # the block of undated articles, which are in every article's window
@@ -238,9 +241,18 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
 
 
 def joined_pairs(info: DataFrame, pairs: DataFrame) -> DataFrame:
-    """(src, dst): the candidate pairs whose later article joins the earlier's story."""
+    """The candidate pairs whose later article (src) joins the earlier's (dst) story, with the evidence: `via`
+    (near_duplicate, title_lead: a cosine >= STORY_ACCEPT_COSINE, or compare), the title+lead `cosine`, and
+    compare()'s `relation` and `overall` when it decided."""
     copy = F.col("near") | (F.col("cosine") >= config.STORY_ACCEPT_COSINE)
-    copies = pairs.where(copy).select("src", "dst")
+    copies = pairs.where(copy).select(
+        "src",
+        "dst",
+        F.when(F.col("near"), "near_duplicate").otherwise("title_lead").alias("via"),
+        "cosine",
+        F.lit(None).cast("string").alias("relation"),
+        F.lit(None).cast("double").alias("overall"),
+    )
     rest = pairs.where(~copy).join(copies.select("src").distinct(), "src", "left_anti")
     # decide() drops these without reading the articles: drop them before the articles are joined on
     rest = rest.where(
@@ -255,15 +267,19 @@ def joined_pairs(info: DataFrame, pairs: DataFrame) -> DataFrame:
     ranked = rest.repartition("src").sortWithinPartitions(
         "src", (F.col("cosine") + config.STORY_ENTITY_BONUS * F.col("shared")).desc(), "dst_rank"
     )
-    decided = ranked.sparkSession.createDataFrame(ranked.rdd.mapPartitions(_decide), "src long, dst long")
-    return copies.union(decided)
+    decided = ranked.sparkSession.createDataFrame(
+        ranked.rdd.mapPartitions(_decide), "src long, dst long, cosine double, relation string, overall double"
+    )
+    return copies.unionByName(decided.withColumn("via", F.lit("compare")))
 
 
 def spark_stories(
     spark: SparkSession, source: str | RDD[tuple[int, Article]], output: str | None, *, clean: bool = True
 ) -> DataFrame:
     """Stories of the articles at `source` (a JSONL or Parquet path, or an RDD of (input order, Article)),
-    written to `output` as Parquet when given; returns the DataFrame (id, story, published, size, order)."""
+    written to `output` as Parquet when given; returns the DataFrame (id, story, published, size, the evidence
+    of `joined_pairs` for the strongest pair it joined: joined (that earlier article's id), via, cosine,
+    relation, overall; and order)."""
     rdd = read_articles(spark, source) if isinstance(source, str) else source
     prepared = rdd.mapPartitions(_prepare(clean)).persist(StorageLevel.MEMORY_AND_DISK)
     sk = sketches(
@@ -289,11 +305,24 @@ def spark_stories(
     info = info.join(first, ["id", "order"], "left_semi").localCheckpoint()
     prepared.unpersist()
     joined = joined_pairs(info, candidates(info, near))
-    labels = connected_components(joined.localCheckpoint())
+    joined = joined.localCheckpoint()
+    labels = connected_components(joined)
     meta = info.select("order", "id", "published")
     members = meta.join(labels, meta.order == labels.node, "left").select(
         "order", "id", "published", F.coalesce("component", "order").alias("component")
     )
+    strongest = Window.partitionBy("src").orderBy(
+        F.when(F.col("via") == "near_duplicate", 0).when(F.col("via") == "title_lead", 1).otherwise(2),
+        F.col("cosine").desc(),
+        "dst",
+    )
+    evidence = (
+        joined.withColumn("n", F.row_number().over(strongest))
+        .where(F.col("n") == 1)
+        .join(meta.select(F.col("order").alias("dst"), F.col("id").alias("joined")), "dst")
+        .select(F.col("src").alias("order"), "joined", "via", "cosine", "relation", "overall")
+    )
+    members = members.join(evidence, "order", "left")
     rank = F.struct(
         F.col("published").isNull(),
         F.coalesce("published", F.lit(0.0)),
@@ -304,7 +333,16 @@ def spark_stories(
         F.min(rank).getField("id").alias("story"), F.count("*").alias("size")
     )
     out = members.join(earliest, "component").select(
-        "id", "story", F.timestamp_seconds("published").alias("published"), "size", "order"
+        "id",
+        "story",
+        F.timestamp_seconds("published").alias("published"),
+        "size",
+        "joined",
+        "via",
+        "cosine",
+        "relation",
+        "overall",
+        "order",
     )
     if output is not None:
         out.drop("order").write.mode("overwrite").parquet(output)
