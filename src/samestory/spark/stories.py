@@ -103,8 +103,9 @@ class _Earlier:
 
 
 def _decide(rows: Iterable[Any]) -> Iterator[tuple[int, int, float, str | None, float | None]]:
-    """The pairs (later, earlier, cosine, compare()'s relation and Overall) joined by `Clusterer.decide` on each later article's candidates; `rows` are
-    grouped by later article (src), its candidates in the clusterer's order."""
+    """The pairs (later, earlier, cosine, compare()'s relation and Overall) joined by `Clusterer.decide` on
+    each later article's candidates; `rows` are grouped by later article (src), its candidates in the
+    clusterer's order."""
     from samestory.stories.cluster import Clusterer, Match
 
     for src, group in groupby(rows, key=lambda r: r.src):
@@ -144,19 +145,20 @@ def _rank_column(prefix: str = "") -> Any:
 
 
 def _blocks(window: float, undated: bool) -> Any:
-    """(block, (row, query)): each dated article is a query in its block of `window` seconds and an earlier
-    neighbour in the next one; with undated articles, every article is also in the undated block."""
+    """(block, (order, published, vector, entities, query)): each dated article is a query in its block of
+    `window` seconds and an earlier neighbour in the next one; with undated articles, every article is also
+    in the undated block."""
 
-    def run(row: Any) -> Iterator[tuple[int, tuple[Any, bool]]]:
+    def run(row: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
         values = (row.order, row.published, row.vector, row.entities)
         if row.published is None:
-            yield _UNDATED, (values, True)
+            yield _UNDATED, (*values, True)
             return
         block = int(row.published // window)
-        yield block, (values, True)
-        yield block + 1, (values, False)
+        yield block, (*values, True)
+        yield block + 1, (*values, False)
         if undated:
-            yield _UNDATED, (values, False)
+            yield _UNDATED, (*values, False)
 
     return run
 
@@ -166,19 +168,19 @@ def _neighbours(window: float) -> Any:
     `candidates()` finds them (the STORY_KNN nearest; the STORY_ENTITY_CANDIDATES sharing the most entities,
     at least STORY_ENTITY_MIN_SHARED, counted on each entity's STORY_ENTITY_POSTINGS most recent articles)."""
 
-    def run(item: tuple[int, Iterable[tuple[Any, bool]]]) -> Iterator[tuple[int, int, int, float, bool]]:
-        rows = sorted(item[1], key=lambda r: _rank(r[0][0], r[0][1]))
-        orders = [r[0][0] for r in rows]
-        at = np.array([np.nan if r[0][1] is None else r[0][1] for r in rows])
-        vectors = np.stack([np.frombuffer(r[0][2], np.float32) for r in rows])
+    def run(item: tuple[int, Iterable[tuple[Any, ...]]]) -> Iterator[tuple[int, int, int, float, bool]]:
+        rows = sorted(item[1], key=lambda r: _rank(r[0], r[1]))
+        orders, published, vectors, entities, is_query = zip(*rows)
+        at = np.array([np.nan if p is None else p for p in published])
+        matrix = np.stack([np.frombuffer(v, np.float32) for v in vectors])
         postings: dict[str, list[int]] = {}
-        for i, r in enumerate(rows):
-            for key in r[0][3]:
+        for i, keys in enumerate(entities):
+            for key in keys:
                 postings.setdefault(key, []).append(i)
-        queries = [i for i, r in enumerate(rows) if r[1]]
+        queries = [i for i, query in enumerate(is_query) if query]
         for start in range(0, len(queries), 512):
             chunk = queries[start : start + 512]
-            sims = vectors[chunk] @ vectors.T
+            sims = matrix[chunk] @ matrix.T
             for q, sim in zip(chunk, sims):
                 far = np.abs(at[:q] - at[q]) > window  # NaN (undated) compares False: in the window
                 inside = np.flatnonzero(~far)
@@ -186,7 +188,7 @@ def _neighbours(window: float) -> Any:
                     inside = inside[np.argpartition(-sim[inside], config.STORY_KNN)[: config.STORY_KNN]]
                 found = {int(j): [0, round(float(sim[j]), 4)] for j in inside}
                 shared: dict[int, int] = {}
-                for key in rows[q][0][3]:
+                for key in entities[q]:
                     earlier = postings[key][: bisect_left(postings[key], q)]
                     for j in earlier[-config.STORY_ENTITY_POSTINGS :]:
                         shared[j] = shared.get(j, 0) + 1
