@@ -149,7 +149,6 @@ def run_samestory(stream: Path, workdir: Path) -> dict[str, object]:
     from samestory.read import Reader
     from samestory.store import open_store
     from samestory.stories import ingest
-
     from samestory.stories.ingest import default_workers
 
     db = workdir / "bench.db"

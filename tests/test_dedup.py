@@ -7,10 +7,13 @@ import random
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from samestory.article import Article
 from samestory.dedup import find_duplicates
@@ -190,14 +193,27 @@ def test_results_identical_across_runs_and_processes() -> None:
     assert here == there
 
 
-def test_worker_processes_give_the_same_matches() -> None:
+def test_batches_sketched_ahead_give_the_same_matches() -> None:
+    """Small batches, sketched in a background thread a few ahead of the indexing, match as one batch does."""
     articles, _ = corpus()
-    with MinHashIndex(batch=7, workers=0, keep_shingles=True) as one:
-        alone = one.add(articles)
-    with MinHashIndex(batch=7, workers=2, keep_shingles=True) as two:
-        pooled = two.add(articles)
-    assert alone == pooled
+    with MinHashIndex(batch=7, keep_shingles=True) as small:
+        batched = small.add(articles)
+    with MinHashIndex(batch=len(articles), keep_shingles=True) as whole:
+        alone = whole.add(articles)
+    assert sorted(batched, key=repr) == sorted(alone, key=repr)
     assert len(alone) >= 25
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
+def test_sketches_are_those_of_the_nfkc_normalised_texts(texts: list[str]) -> None:
+    """Only texts that NFKC could change are normalised: the others must already sketch as if they were."""
+    params = {"shingle": 3, "num_perm": 32, "seed": 1, "keep_shingles": True, "lsh": (8, 4)}
+    raw = sketch(texts, **params)
+    normalised = sketch([unicodedata.normalize("NFKC", t) for t in texts], **params)
+    for field in ("signatures", "empty", "keys", "shingles", "offsets"):
+        assert np.array_equal(getattr(raw, field), getattr(normalised, field)), field
+    assert np.array_equal(word_hashes(texts)[0], word_hashes([unicodedata.normalize("NFKC", t) for t in texts])[0])
 
 
 def test_remove_and_evict() -> None:

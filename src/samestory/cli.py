@@ -288,8 +288,6 @@ def _args_dedup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON line per group (the default when piped)")
     parser.add_argument("--db", default=None, help="a persistent near-duplicate index (SQLite file): matched "
                         "against, then added to; default: in memory")
-    parser.add_argument("--workers", type=int, default=None, help="processes that sketch batches (0: this one; "
-                        "default: config.MINHASH_WORKERS)")
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
@@ -328,7 +326,7 @@ def _run_dedup(args: argparse.Namespace) -> int:
             bar.update(task, description=f"{read:,} articles read")
 
         groups = find_duplicates(
-            articles, threshold=args.threshold, db=args.db, workers=args.workers, progress=progress
+            articles, threshold=args.threshold, db=args.db, progress=progress
         )
     _report_skipped(reader)
     for number, group in enumerate(groups, 1):

@@ -128,17 +128,10 @@ MINHASH_SEED = 1
 # candidates are verified, so a false candidate costs only time. 0.99 gives 18 bands x 7 rows at 0.8:
 # a pair at Jaccard 0.8 is a candidate with probability 0.986 (datasketch: 9 x 13, 0.40).
 MINHASH_FN_WEIGHT = 0.99
-# Articles sketched per numpy/rensa call: 500-1000 keep the per-character arrays in cache (sketching alone,
-# benchmarks/dedup.py corpus: 125: 26.8k/s, 500: 30.8k/s, 1000: 27.2k/s, 2000: 25.1k/s, 4000: 21.2k/s).
+# Articles sketched per compiled call (samestory.index.minhash): measured with numpy/rensa sketching, where
+# 500-1000 kept the per-character arrays in cache (sketching alone, benchmarks/dedup.py corpus: 125: 26.8k/s,
+# 500: 30.8k/s, 1000: 27.2k/s, 2000: 25.1k/s, 4000: 21.2k/s); kept at 1000 with the numba kernels.
 MINHASH_BATCH = 1000
-# Processes that sketch batches while this one indexes (0: sketch here). Measured on this 2-core machine
-# with another job on one core (benchmarks/dedup.py --n 100000, twice each): 0: 15.0k articles/s, 390 MiB;
-# 2: 10.9-11.2k articles/s, 660 MiB (pickling batches both ways costs more than the second core gives).
-# Again after the vectorised hashing (three alternating 100k runs, load ~3.6): 0 / 1 / 2 workers 9.6-16.1k /
-# 10.0-15.7k / 10.1-16.9k articles/s, no consistent gain: the indexing process's ~30 us an article bounds it.
-# On a quiet machine (100k, load <1): 0 / 2 workers 17.1k / 21.8k articles/s; not the default for what the
-# second core gives under load (nothing) and costs in memory (2x peak at 1M). `dedup --workers 2` on a free machine.
-MINHASH_WORKERS = 0
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
 MINHASH_VERIFY_MARGIN = 0.15

@@ -4,19 +4,21 @@
     matches = index.add(articles)                       # each new article against everything indexed before
     index.query(article); index.remove("id"); index.evict(before=cutoff); index.close()
 
-How an article becomes a signature (vectorised over a batch; no per-word Python): words are those of
-`samestory.text.words` (NFKC, case folded, split at anything that is not a letter, digit or mark; unlike
-`words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial hash of their
-code points (one table lookup, one multiply and one cumulative sum over the batch's characters);
-k consecutive word hashes make a shingle hash; rensa's R-MinHash turns the batch's flat shingle-hash buffer
-into signatures in one call. Signatures are kept as their low 16 bits (b-bit MinHash: a spurious equal slot
-has probability 2**-16, a negligible bias) so a signature costs 2 bytes per permutation.
+How an article becomes a signature (compiled with numba, one call per batch, no per-word Python): words
+are those of `samestory.text.words` (NFKC, case folded, split at anything that is not a letter, digit or
+mark; unlike `words`, combining marks stay inside their word and "ß" is not "ss"), hashed by a polynomial
+hash of their code points in one pass over the batch's UTF-32 code points and a fold table; only the texts
+holding a character that NFKC could change (a few percent) are normalised and hashed again. k consecutive
+word hashes make a shingle hash; 128 permutations (a·x + b) >> 32 of the 64-bit shingle hashes give the
+MinHash signature, kept as its low 16 bits (b-bit MinHash: a spurious equal slot has probability 2**-16, a
+negligible bias) so a signature costs 2 bytes per permutation. `MinHashIndex.add` sketches in a background
+thread, a few batches ahead of the indexing: the compiled call releases the GIL, so both cores work.
 
-Why rensa and not MinHash in numpy: on 1,000 benchmark articles (396 shingles each), rensa's
-digest_matrix_from_flat_token_hashes plus reading the rows back takes 15.5 ms; 128 permutations in numpy
-((a*x+b)>>32 on uint64, minimum.reduceat per article) take 62 ms. rensa fed Python lists of shingle strings
-runs at ~2k articles/s (the Python tokenising), so here tokens are hashed in numpy and only the flat uint64
-buffer crosses into Rust.
+Why compiled kernels and not numpy or rensa (100k benchmark articles, per article, one core): numpy
+(a cumulative-sum polynomial hash, `take` from the fold table, NFKC on every text) spent ~24 µs on the words;
+the kernel ~6 µs. rensa's MinHash is fast (~2 µs) but its signatures come back as Python lists (to_rows,
+~6 µs); the numba MinHash writes 16-bit signatures in ~5 µs and, being one GIL-free call with the rest,
+runs beside the indexing.
 LSH bands (b bands of r rows) are chosen from the threshold (`lsh_params`): candidates are cheap to verify,
 so missing a pair weighs more than a false candidate. Each band's r values hash to one 47-bit key (the
 band number is mixed in, so one indexed column holds all bands; SQLite stores it in 6 bytes). A candidate
@@ -32,26 +34,24 @@ minhash_bands (key, row), indexed by key.
 
 from __future__ import annotations
 
-import array
+import functools
 import logging
 import math
-import multiprocessing
-import os
 import sqlite3
 import sys
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 from typing import Protocol, Self
 
+import numba
 import numpy as np
-import rensa
 
 from samestory import config
 from samestory.article import Article
@@ -61,20 +61,36 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Match", "MinHashIndex", "Sketches", "distinct", "jaccard", "lsh_params", "sketch", "word_hashes"]
 
-_U64 = np.uint64
 _KEY_BITS = 47  # band keys fit SQLite's 6-byte integers
 _SIG_DTYPE = np.uint16
+_SKETCH_AHEAD = 2  # batches sketched ahead of the one being indexed
 
 
 # --- words and shingles -----------------------------------------------------------------------------------
 
+_NEEDS_NFKC = np.uint32(1 << 31)  # the flag bit of a _TABLE entry; bits 16-23 hold the combining class
+
+
+def _composition_seconds() -> set[int]:
+    """Code points that NFC may compose onto the character before them (NFKC_Quick_Check=Maybe)."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))  # Hangul vowel and trailing jamo
+    for code in range(0x10000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<") and unicodedata.normalize("NFC", chr(code)) == chr(code):
+            seconds.add(int(parts[1], 16))
+    return seconds
+
 
 def _char_table() -> np.ndarray:
-    """For each code point: its case-folded form when it is a letter, digit or mark, else 0 (a separator).
+    """For each code point: in the low 16 bits its case-folded form when it is a letter, digit or mark, else 0
+    (a separator); in bits 16-23 its canonical combining class; the _NEEDS_NFKC bit where NFKC
+    normalisation could change the words of a text holding it.
 
     Letters fold one code point to one ("ß" stays), so "ÉTÉ" and "été" are the same word. Characters
-    beyond the BMP (mostly emoji) are separators. Encoding a batch to UTF-32 and `take` from this
-    table costs half of encoding to UTF-16 and indexing a 16-bit table.
+    beyond the BMP (mostly emoji) are separators. A character needs NFKC when its NFKC form holds a word
+    character other than itself ("ﬁ", "Ａ", "²") or when it can compose onto the one before it; a separator
+    that NFKC maps to separators (no-break space) does not. Combining marks out of canonical order are
+    found from their classes (`_hash_words`).
     """
     table = np.zeros(sys.maxunicode + 1, dtype=np.uint32)
     for code in range(1, 0x10000):
@@ -84,106 +100,184 @@ def _char_table() -> np.ndarray:
             if len(folded) != 1:
                 folded = char.lower()
             table[code] = ord(folded) if len(folded) == 1 else code
+        table[code] |= unicodedata.combining(char) << 16
     table[0x131] = table[0x130] = ord("i")  # Turkish ı and İ: "I".lower() is "i", so ı == İ == I == i
+    needs = _composition_seconds()
+    for code in range(1, 0x30000):  # planes 3 and up hold no decompositions
+        char = chr(code)
+        if unicodedata.decomposition(char):
+            nfkc = unicodedata.normalize("NFKC", char)
+            if nfkc != char and any(table[ord(c)] & 0xFFFF for c in nfkc):
+                needs.add(code)
+    table[np.fromiter(needs, dtype=np.int64)] |= _NEEDS_NFKC
     return table
 
 
 _TABLE = _char_table()
-_POLY = 0x01000193  # odd, so invertible modulo 2**32
-_POLY_INV = pow(_POLY, -1, 2**32)
-_powers: tuple[np.ndarray, np.ndarray] = (np.ones(0, np.uint32), np.ones(0, np.uint32))
 
 
-def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """POLY**i and POLY**-i modulo 2**32 for i < n (cached, grown by doubling)."""
-    global _powers
-    if len(_powers[0]) < n:
-        size = max(n, 2 * len(_powers[0]), 1 << 16)
-        with np.errstate(over="ignore"):
-            fwd = np.full(size, _POLY, dtype=np.uint32)
-            inv = np.full(size, _POLY_INV, dtype=np.uint32)
-            fwd[0] = inv[0] = 1
-            _powers = (np.cumprod(fwd, dtype=np.uint32), np.cumprod(inv, dtype=np.uint32))
-    return _powers[0][:n], _powers[1][:n]
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: spreads every input bit over the 64 output bits (in place on a uint64 array)."""
-    with np.errstate(over="ignore"):
-        x ^= x >> _U64(30)
-        x *= _U64(0xBF58476D1CE4E5B9)
-        x ^= x >> _U64(27)
-        x *= _U64(0x94D049BB133111EB)
-        x ^= x >> _U64(31)
+@numba.njit(nogil=True, cache=True, inline="always")
+def _mix(x: np.uint64) -> np.uint64:  # pragma: no cover (compiled)
+    """splitmix64's finaliser: spreads every input bit over the 64 output bits."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
     return x
 
 
+@numba.njit(nogil=True, cache=True)
+def _hash_words(units, table, check, hashes, counts, flagged):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """One pass over the code points of texts joined by 0: each word's hash into `hashes`, each text's
+    number of words into `counts`, and (when `check`) whether a text holds a character needing NFKC into
+    `flagged`. Returns the number of words."""
+    poly, low = np.uint64(0x01000193), np.uint64(0xFFFFFFFF)
+    words = text = first = 0
+    h, power, inside = np.uint64(0), np.uint64(1), False
+    previous_class = np.uint32(0)
+    for i in range(len(units)):
+        entry = table[units[i]]
+        if check:
+            combining_class = (entry >> np.uint32(16)) & np.uint32(0xFF)
+            if entry & _NEEDS_NFKC or (combining_class and combining_class < previous_class):
+                flagged[text] = True  # a character NFKC may change, or marks out of canonical order
+            previous_class = combining_class
+        c = entry & np.uint32(0xFFFF)
+        if c:
+            h += np.uint64(c) * power  # sum of c_j * poly**j modulo 2**32 (the low bits of the uint64)
+            power *= poly
+            inside = True
+            continue
+        if inside:
+            hashes[words] = _mix(h & low)
+            words += 1
+            h, power, inside = np.uint64(0), np.uint64(1), False
+        if units[i] == 0:
+            counts[text] = words - first
+            first = words
+            text += 1
+    if inside:
+        hashes[words] = _mix(h & low)
+        words += 1
+    counts[text] = words - first
+    return words
+
+
+def _encode(texts: Sequence[str]) -> np.ndarray:
+    """The code points of texts joined by 0 (a 0 inside a text becomes a space)."""
+    joined = "\0".join(texts)
+    if joined.count("\0") != max(len(texts) - 1, 0):
+        joined = "\0".join([t.replace("\0", " ") for t in texts])
+    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+
+
+@numba.njit(nogil=True, cache=True)
+def _words_of(units, n_texts, table, check):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """Word hashes of encoded texts, flat, their offsets, and which texts need NFKC (when `check`)."""
+    hashes = np.empty(len(units) // 2 + 1, dtype=np.uint64)  # a word and a separator at least
+    counts = np.zeros(n_texts, dtype=np.int64)
+    flagged = np.zeros(n_texts, dtype=np.bool_)
+    n = _hash_words(units, table, check, hashes, counts, flagged) if n_texts else 0
+    offsets = np.zeros(n_texts + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(counts)
+    return hashes[:n], offsets, flagged
+
+
+def _splice(
+    flat: np.ndarray | None, offsets: np.ndarray, at: np.ndarray, other: np.ndarray | None, other_offsets: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Replace the segments of texts `at` (sorted) in a flat array (or None) by those of `other`; with offsets."""
+    counts = np.diff(offsets)
+    counts[at] = np.diff(other_offsets)
+    new_offsets = np.r_[0, np.cumsum(counts)]
+    if flat is None or other is None:
+        return None, new_offsets
+    parts, start = [], 0
+    for j, i in enumerate(at.tolist()):
+        parts += [flat[offsets[start] : offsets[i]], other[other_offsets[j] : other_offsets[j + 1]]]
+        start = i + 1
+    parts.append(flat[offsets[start] :])
+    return np.concatenate(parts), new_offsets
+
+
 def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The hashes of the normalised words of each text (uint64, flat) and the offsets of each text's words.
+    """The hashes of the NFKC-normalised words of each text (uint64, flat) and the offsets of each text's
+    words.
 
     Case, punctuation and spacing do not change them: "Hello, WORLD!" and "hello world" hash alike. A word
-    hash is a polynomial hash modulo 2**32 of its folded code units, spread to 64 bits (two words of a
-    million-word vocabulary collide with probability ~1e-4: negligible for Jaccard).
+    hash is a polynomial hash modulo 2**32 of its folded code points, spread to 64 bits (two words of a
+    million-word vocabulary collide with probability ~1e-4: negligible for Jaccard). One compiled pass over
+    the batch's code points; only the texts holding a character that NFKC could change are normalised
+    (and hashed again).
     """
-    joined = "\0".join([unicodedata.normalize("NFKC", t.replace("\0", " ")) for t in texts])
-    units = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    folded = _TABLE.take(units)
-    is_word = np.empty(len(folded) + 2, dtype=bool)
-    is_word[0] = is_word[-1] = False
-    np.not_equal(folded, 0, out=is_word[1:-1])
-    edges = np.flatnonzero(is_word[1:] != is_word[:-1])
-    starts, ends = edges[0::2], edges[1::2]
-    fwd, inv = _power_tables(len(folded))
-    with np.errstate(over="ignore"):
-        np.multiply(folded, fwd, out=folded)
-        prefix = np.zeros(len(folded) + 1, dtype=np.uint32)
-        np.cumsum(folded, dtype=np.uint32, out=prefix[1:])
-        hashes = _mix(((prefix[ends] - prefix[starts]) * inv[starts]).astype(np.uint64))
-    text_starts = np.r_[0, np.flatnonzero(units == 0) + 1, len(units) + 1]
-    offsets = np.searchsorted(starts, text_starts)
+    hashes, offsets, flagged = _words_of(_encode(texts), len(texts), _TABLE, True)
+    redo = np.flatnonzero(flagged)
+    if len(redo):
+        normalised = [unicodedata.normalize("NFKC", texts[i]) for i in redo]
+        fixed, fixed_offsets, _ = _words_of(_encode(normalised), len(redo), _TABLE, False)
+        spliced, offsets = _splice(hashes, offsets, redo, fixed, fixed_offsets)
+        assert spliced is not None
+        hashes = spliced
     return hashes, offsets
 
 
-def _shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+@numba.njit(nogil=True, cache=True)
+def _shingle_words(hashes, offsets, k):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
     """Hashes of k consecutive words within each text (a text of 1..k-1 words is one shingle), and offsets."""
-    counts = np.diff(offsets)
-    n_words = len(hashes)
-    if k == 1 or n_words < k:
-        shingle = hashes.copy()
-    else:
-        shingle = hashes[: n_words - k + 1].copy()
-        with np.errstate(over="ignore"):
-            for j in range(1, k):
-                shingle = _mix(shingle * _U64(0x9E3779B97F4A7C15) + hashes[j : n_words - k + 1 + j])
-    keep = np.ones(len(shingle), bool)
-    for j in range(1, k):  # a shingle starting in the last k-1 words of a text would cross its end
-        at = offsets[1:] - j
-        keep[at[(at >= 0) & (at < len(shingle))]] = False
-    shingle = shingle[keep]
-    per_text = np.where(counts >= k, counts - k + 1, 0)
-    short = np.flatnonzero((counts > 0) & (counts < k))
-    if len(short):  # short texts: one shingle of all their words, spliced in at their place
-        extra = np.empty(len(short), dtype=np.uint64)
-        for i, t in enumerate(short):
-            value = hashes[offsets[t]].copy().reshape(1)
-            for j in range(offsets[t] + 1, offsets[t + 1]):
-                with np.errstate(over="ignore"):
-                    value = _mix(value * _U64(0x9E3779B97F4A7C15) + hashes[j])
-            extra[i] = value[0]
-        per_text[short] = 1
-        out_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(per_text, out=out_offsets[1:])
-        merged = np.empty(out_offsets[-1], dtype=np.uint64)
-        is_short = np.zeros(len(counts), bool)
-        is_short[short] = True
-        merged[out_offsets[short]] = extra
-        long_slots = np.ones(len(merged), bool)
-        long_slots[out_offsets[short]] = False
-        merged[long_slots] = shingle
-        return merged, out_offsets
-    out_offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(per_text, out=out_offsets[1:])
-    return shingle, out_offsets
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    out = np.empty(len(hashes), dtype=np.uint64)
+    out_offsets = np.empty(len(offsets), dtype=np.int64)
+    n = 0
+    for t in range(len(offsets) - 1):
+        out_offsets[t] = n
+        start, end = offsets[t], offsets[t + 1]
+        if end == start:
+            continue
+        for i in range(start, max(start + 1, end - k + 1)):
+            value = hashes[i]
+            for j in range(i + 1, min(i + k, end)):
+                value = _mix(value * golden + hashes[j])
+            out[n] = value
+            n += 1
+    out_offsets[len(offsets) - 1] = n
+    return out[:n], out_offsets
+
+
+@numba.njit(nogil=True, cache=True)
+def _min_hash(values, offsets, a, b, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """For each text and permutation p: the least (a[p]·x + b[p]) >> 32 over its shingle hashes x (uint64
+    arithmetic modulo 2**64), kept as its low 16 bits."""
+    mins = np.empty(len(a), dtype=np.uint32)
+    for t in range(len(offsets) - 1):
+        mins[:] = np.uint32(0xFFFFFFFF)
+        for i in range(offsets[t], offsets[t + 1]):
+            x = values[i]
+            for p in range(len(a)):  # vectorised by LLVM across permutations
+                mins[p] = min(mins[p], np.uint32((a[p] * x + b[p]) >> np.uint64(32)))
+        for p in range(len(a)):
+            out[t, p] = np.uint16(mins[p] & np.uint32(0xFFFF))
+
+
+@numba.njit(nogil=True, cache=True)
+def _sketch_units(units, n_texts, table, check, k, a, b, bands, rows):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Encoded texts to signatures, band keys, shingle hashes and their offsets, and the texts needing NFKC:
+    one call, without the GIL, so a thread can sketch while another indexes."""
+    hashes, offsets, flagged = _words_of(units, n_texts, table, check)
+    shingles, shingle_offsets = _shingle_words(hashes, offsets, k)
+    sigs = np.empty((n_texts, len(a)), dtype=np.uint16)
+    _min_hash(shingles, shingle_offsets, a, b, sigs)
+    keys = np.empty((n_texts, bands), dtype=np.int64)
+    _hash_bands(sigs, bands, rows, keys)
+    return sigs, keys, shingles, shingle_offsets, flagged
+
+
+@functools.cache
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (a, b) of each permutation: a odd, both uniform over 64 bits."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 2**64, num_perm, dtype=np.uint64, endpoint=False) | np.uint64(1)
+    return a, rng.integers(0, 2**64, num_perm, dtype=np.uint64, endpoint=False)
 
 
 @dataclass(slots=True)
@@ -200,6 +294,41 @@ class Sketches:
         return None if self.shingles is None else self.shingles[self.offsets[i] : self.offsets[i + 1]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Sketcher:
+    """Sketches texts with one set of parameters, in two steps that a pipeline can run in two threads:
+    `raw` (compiled, without the GIL) and `normalised` (redoes the few texts that NFKC changes)."""
+
+    shingle: int
+    num_perm: int
+    seed: int
+    keep_shingles: bool
+    lsh: tuple[int, int] | None
+
+    def raw(self, units: np.ndarray, n_texts: int, check: bool = True) -> tuple[Sketches, np.ndarray]:
+        bands, rows = self.lsh or (0, 0)
+        a, b = _permutations(self.num_perm, self.seed)
+        sigs, keys, shingles, offsets, flagged = _sketch_units(
+            units, n_texts, _TABLE, check, self.shingle, a, b, bands, rows
+        )
+        kept = shingles.astype(np.uint32) if self.keep_shingles else None
+        return Sketches(sigs, np.diff(offsets) == 0, keys if self.lsh else None, kept, offsets), flagged
+
+    def normalised(self, texts: Sequence[str], sk: Sketches, flagged: np.ndarray) -> Sketches:
+        redo = np.flatnonzero(flagged)
+        if not len(redo):
+            return sk
+        fixed, _ = self.raw(_encode([unicodedata.normalize("NFKC", texts[i]) for i in redo]), len(redo), False)
+        sk.signatures[redo], sk.empty[redo] = fixed.signatures, fixed.empty
+        if sk.keys is not None:
+            sk.keys[redo] = fixed.keys
+        sk.shingles, sk.offsets = _splice(sk.shingles, sk.offsets, redo, fixed.shingles, fixed.offsets)
+        return sk
+
+    def __call__(self, texts: Sequence[str]) -> Sketches:
+        return self.normalised(texts, *self.raw(_encode(texts), len(texts)))
+
+
 def sketch(
     texts: Sequence[str],
     *,
@@ -209,27 +338,9 @@ def sketch(
     keep_shingles: bool,
     lsh: tuple[int, int] | None = None,
 ) -> Sketches:
-    """MinHash signatures of texts (vectorised over the batch), with the band keys of `lsh` (bands, rows)."""
-    hashes, offsets = word_hashes(texts)
-    values, soffsets = _shingles(hashes, offsets, shingle)
-    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
-        values, soffsets.astype(np.uint64), num_perm, seed
-    )
-    # through array.array: half the time of np.array on the list of lists of Python ints
-    flat = b"".join([array.array("I", row).tobytes() for row in matrix.to_rows()])
-    sigs = np.frombuffer(flat, np.uintc).reshape(len(texts), num_perm).astype(_SIG_DTYPE)
-    keys = _band_keys(sigs, *lsh) if lsh is not None else None
-    kept = values.astype(np.uint32) if keep_shingles else None
-    return Sketches(sigs, np.diff(soffsets) == 0, keys, kept, soffsets)
-
-
-def _sketch_in_worker(args: tuple[list[str], int, int, int, bool, tuple[int, int]]) -> Sketches:
-    texts, shingle, num_perm, seed, keep, lsh = args
-    return sketch(texts, shingle=shingle, num_perm=num_perm, seed=seed, keep_shingles=keep, lsh=lsh)
-
-
-def _worker_init() -> None:
-    os.environ["RAYON_NUM_THREADS"] = "1"  # one process per core already
+    """MinHash signatures of texts (one compiled pass over the batch), with the band keys of `lsh` (bands,
+    rows)."""
+    return _Sketcher(shingle, num_perm, seed, keep_shingles, lsh)(texts)
 
 
 # --- LSH ------------------------------------------------------------------------------------------------
@@ -261,15 +372,22 @@ def lsh_params(threshold: float, num_perm: int, fn_weight: float) -> tuple[int, 
     return best
 
 
+@numba.njit(nogil=True, cache=True)
+def _hash_bands(sigs, bands, rows, out):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    golden, seed = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD6E8FEB86659FD93)
+    for n in range(sigs.shape[0]):
+        for b in range(bands):
+            h = np.uint64(b + 1) * seed
+            for j in range(b * rows, (b + 1) * rows):
+                h = _mix(h * golden + np.uint64(sigs[n, j]))
+            out[n, b] = np.int64(h >> np.uint64(64 - _KEY_BITS))
+
+
 def _band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """(n, bands) int64 keys: each band's rows hashed together with the band number, 47 bits."""
-    wide = sigs[:, : bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
-    with np.errstate(over="ignore"):
-        h = np.arange(1, bands + 1, dtype=np.uint64) * _U64(0xD6E8FEB86659FD93)
-        h = np.broadcast_to(h, (len(sigs), bands))
-        for j in range(rows):  # all bands at once, one row of each at a time
-            h = _mix(h * _U64(0x9E3779B97F4A7C15) + wide[:, :, j])
-    return (h >> _U64(64 - _KEY_BITS)).astype(np.int64)
+    out = np.empty((len(sigs), bands), dtype=np.int64)
+    _hash_bands(np.ascontiguousarray(sigs), bands, rows, out)
+    return out
 
 
 # --- storage --------------------------------------------------------------------------------------------
@@ -592,7 +710,6 @@ class MinHashIndex:
         num_perm: int = config.MINHASH_NUM_PERM,
         seed: int = config.MINHASH_SEED,
         keep_shingles: bool = False,
-        workers: int | None = None,
         batch: int = config.MINHASH_BATCH,
     ) -> None:
         if not 0.0 < threshold < 1.0:
@@ -604,12 +721,8 @@ class MinHashIndex:
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch = keep_shingles, batch
-        self.workers = config.MINHASH_WORKERS if workers is None else workers
-        if self.workers < 0:
-            raise ConfigError(f"workers must be 0 (sketch in this process) or more, got {self.workers}")
         self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
         self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
-        self._pool: ProcessPoolExecutor | None = None
         meta = {
             "shingle": str(shingle),
             "num_perm": str(num_perm),
@@ -618,7 +731,7 @@ class MinHashIndex:
             "rows": str(self.rows),
             "threshold": str(threshold),
             "words": "samestory.index.minhash/1",
-            "rensa": str(rensa.RMinHash.ALGORITHM_VERSION),
+            "minhash": "samestory.index.minhash/2",
         }
         self._store: _Store
         if db is None:
@@ -639,46 +752,23 @@ class MinHashIndex:
         self.close()
 
     def close(self) -> None:
-        """Release the database (when the index opened it) and the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        """Release the database (when the index opened it)."""
         self._store.close()
 
     def _sketches(self, batches: Iterator[list[Article]]) -> Iterator[tuple[list[Article], Sketches]]:
-        """Sketch batches: in `workers` processes (a bounded window of batches ahead) when there are two batches
-        or more and workers > 0, else in this process."""
-        lsh = (self.bands, self.rows)
-        args = lambda b: (
-            [a.text for a in b],
-            self.shingle,
-            self.num_perm,
-            self.seed,
-            self.keep_shingles,
-            lsh,
-        )
-        first = next(batches, None)
-        second = next(batches, None)
-        if first is None:
-            return
-        if second is None or self.workers < 1:
-            for b in chain([first] if second is None else [first, second], batches):
-                yield b, _sketch_in_worker(args(b))
-            return
-        if self._pool is None:
-            # forkserver: workers fork from a server that imported this module once (no rayon threads yet)
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init)
-        pending: deque[tuple[list[Article], Future[Sketches]]] = deque()
-        for b in chain([first, second], batches):
-            pending.append((b, self._pool.submit(_sketch_in_worker, args(b))))
-            if len(pending) > 2 * self.workers:
+        """Sketch batches a few ahead in a background thread: the compiled step releases the GIL, so the next
+        batches are sketched on another core while the caller indexes this one."""
+        sketcher = _Sketcher(self.shingle, self.num_perm, self.seed, self.keep_shingles, (self.bands, self.rows))
+        with ThreadPoolExecutor(1, thread_name_prefix="minhash-sketch") as pool:
+            pending: deque[tuple[list[Article], Future[tuple[Sketches, np.ndarray]]]] = deque()
+            for batch in batches:
+                pending.append((batch, pool.submit(sketcher.raw, _encode([a.text for a in batch]), len(batch))))
+                if len(pending) > _SKETCH_AHEAD:
+                    done, future = pending.popleft()
+                    yield done, sketcher.normalised([a.text for a in done], *future.result())
+            while pending:
                 done, future = pending.popleft()
-                yield done, future.result()
-        while pending:
-            done, future = pending.popleft()
-            yield done, future.result()
+                yield done, sketcher.normalised([a.text for a in done], *future.result())
 
     def add(
         self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
@@ -829,13 +919,37 @@ def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1)
 
 
+@numba.njit(nogil=True, cache=True)
+def _drop_repeats(a):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """The length of a sorted array's distinct prefix, after moving its distinct values there."""
+    n = min(len(a), 1)
+    for i in range(1, len(a)):
+        if a[i] != a[n - 1]:
+            a[n] = a[i]
+            n += 1
+    return n
+
+
 def distinct(a: np.ndarray) -> np.ndarray:
     """The sorted distinct values of an array."""
     a = np.sort(a)
-    keep = np.empty(len(a), dtype=bool)
-    keep[:1] = True
-    np.not_equal(a[1:], a[:-1], out=keep[1:])
-    return a[keep]
+    return a[: _drop_repeats(a)]
+
+
+@numba.njit(nogil=True, cache=True)
+def _shared(a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """How many values two sorted arrays of distinct values share (one merge pass)."""
+    i = j = shared = 0
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            i += 1
+        elif a[i] > b[j]:
+            j += 1
+        else:
+            shared += 1
+            i += 1
+            j += 1
+    return shared
 
 
 def jaccard(a: np.ndarray, b: np.ndarray, *, prepared: bool = False) -> float:
@@ -844,8 +958,5 @@ def jaccard(a: np.ndarray, b: np.ndarray, *, prepared: bool = False) -> float:
         a, b = distinct(a), distinct(b)
     if not len(a) and not len(b):
         return 1.0
-    if not len(b):
-        return 0.0
-    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    shared = int(np.count_nonzero(b[at] == a))
+    shared = _shared(a, b)
     return shared / (len(a) + len(b) - shared)
