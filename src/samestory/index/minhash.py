@@ -184,21 +184,23 @@ def _words_of(units, n_texts, table, check):  # type: ignore[no-untyped-def]  # 
     return hashes[:n], offsets, flagged
 
 
-def _splice(
-    flat: np.ndarray | None, offsets: np.ndarray, at: np.ndarray, other: np.ndarray | None, other_offsets: np.ndarray
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Replace the segments of texts `at` (sorted) in a flat array (or None) by those of `other`; with offsets."""
+def _offsets_replacing(offsets: np.ndarray, at: np.ndarray, other_offsets: np.ndarray) -> np.ndarray:
+    """The offsets of texts once the segments of texts `at` are replaced by those that `other_offsets` give."""
     counts = np.diff(offsets)
     counts[at] = np.diff(other_offsets)
-    new_offsets = np.r_[0, np.cumsum(counts)]
-    if flat is None or other is None:
-        return None, new_offsets
+    return np.r_[0, np.cumsum(counts)]
+
+
+def _splice(
+    flat: np.ndarray, offsets: np.ndarray, at: np.ndarray, other: np.ndarray, other_offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replace the segments of texts `at` (sorted) in a flat array by those of `other`; with the new offsets."""
     parts, start = [], 0
     for j, i in enumerate(at.tolist()):
         parts += [flat[offsets[start] : offsets[i]], other[other_offsets[j] : other_offsets[j + 1]]]
         start = i + 1
     parts.append(flat[offsets[start] :])
-    return np.concatenate(parts), new_offsets
+    return np.concatenate(parts), _offsets_replacing(offsets, at, other_offsets)
 
 
 def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -216,9 +218,7 @@ def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(redo):
         normalised = [unicodedata.normalize("NFKC", texts[i]) for i in redo]
         fixed, fixed_offsets, _ = _words_of(_encode(normalised), len(redo), _TABLE, False)
-        spliced, offsets = _splice(hashes, offsets, redo, fixed, fixed_offsets)
-        assert spliced is not None
-        hashes = spliced
+        hashes, offsets = _splice(hashes, offsets, redo, fixed, fixed_offsets)
     return hashes, offsets
 
 
@@ -322,7 +322,10 @@ class _Sketcher:
         sk.signatures[redo], sk.empty[redo] = fixed.signatures, fixed.empty
         if sk.keys is not None:
             sk.keys[redo] = fixed.keys
-        sk.shingles, sk.offsets = _splice(sk.shingles, sk.offsets, redo, fixed.shingles, fixed.offsets)
+        if sk.shingles is not None and fixed.shingles is not None:
+            sk.shingles, sk.offsets = _splice(sk.shingles, sk.offsets, redo, fixed.shingles, fixed.offsets)
+        else:
+            sk.offsets = _offsets_replacing(sk.offsets, redo, fixed.offsets)
         return sk
 
     def __call__(self, texts: Sequence[str]) -> Sketches:
