@@ -216,7 +216,7 @@ def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # t
         if r.id == r.story:
             assert r.joined is None
         elif r.joined is not None:
-            assert got[r.joined] == r.story and r.via in {"near_duplicate", "title_lead", "compare"}
+            assert got[r.joined] == r.story and r.via in {"near_duplicate", "text_reuse", "title_lead", "compare"}
             assert (r.via == "compare") == (r.relation is not None) == (r.overall is not None)
     assert {r.via for r in rows} >= {"near_duplicate", "compare"}
     assert agreement(got, embedded_story, list(got)) >= 0.99
@@ -316,8 +316,10 @@ def test_stories_agree_on_planted_corpus(spark, semeval_path: Path, tmp_path: Pa
     ingest([copy.deepcopy(a) for a in articles], db, workers=default_workers())
     embedded_story = dict(sqlite3.connect(db).execute("SELECT id, story_id FROM articles"))
     rdd = spark.sparkContext.parallelize(list(enumerate(articles)), 4)
-    got = {r.id: r.story for r in spark_stories(spark, rdd, None).collect()}
+    rows = spark_stories(spark, rdd, None).collect()
+    got = {r.id: r.story for r in rows}
     assert set(got) == set(embedded_story) == {a.id for a in articles}
+    assert {r.via for r in rows} >= {"near_duplicate", "text_reuse", "compare"}  # rewrites join by text reuse
     sizes = Counter(got.values())
     assert sum(size >= 3 for size in sizes.values()) > 200  # real stories, not just pairs of copies
     assert agreement(got, embedded_story, list(got)) >= 0.99

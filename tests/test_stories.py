@@ -205,6 +205,34 @@ def test_a_duplicate_always_joins_its_originals_story(data: st.DataObject, engli
     assert assignments["copy"] == assignments["orig"], edit
 
 
+def test_a_rewrite_joins_its_originals_story_by_text_reuse_without_compare(english_texts: list[str]) -> None:
+    rng = random.Random(3)
+    original, other = english_texts[10], english_texts[20]
+    sentences = original.split(". ")
+    head = sentences[1:]
+    rng.shuffle(head)
+    vocabulary = original.split()
+    rewritten = " ".join(w if rng.random() >= 0.1 else rng.choice(vocabulary) for w in ". ".join(sentences[:1] + head).split())
+    start = datetime(2024, 1, 1)
+    articles = [
+        Article(id="orig", text=original, source="wire.example", language="en", published=start),
+        Article(id="other", text=other, source="o.example", language="en", published=start + timedelta(hours=1)),
+        Article(id="rewrite", title="A new headline", text=rewritten, source="farm.example", language="en",
+                published=start + timedelta(hours=2)),
+    ]
+    store = SQLiteStore(":memory:")
+    clusterer = Clusterer(store)
+    for article, vector in zip(articles, embed_leads(articles)):
+        assignment = clusterer.add(article, vector)
+    by_id = store.assignments()
+    assert by_id["rewrite"] == by_id["orig"] != by_id["other"]
+    assert assignment.compares == 0
+    reuse = {store.ids_of([m.seq])[m.seq]: m for m in assignment.candidates}
+    assert reuse["orig"].reused and reuse["orig"].joined and not reuse["orig"].near_duplicate
+    assert "other" not in reuse or not reuse["other"].reused
+    store.close()
+
+
 # --- reliability: kill the ingest process, rerun --------------------------------------------------------------
 
 

@@ -90,6 +90,12 @@ STORY_ENTITY_BONUS = 0.02  # ranking bonus per shared entity
 # there, 0.4 0.864, 0.5 0.837 (and half the compare() calls of 0.35 on the planted stream).
 STORY_ACCEPT_COSINE = 0.9
 STORY_MIN_COSINE = 0.4
+# Text reuse: a candidate whose word 3-shingles (MINHASH_SHINGLE) have an estimated Jaccard similarity of at
+# least this with the article's (from their MinHash signatures) was written from it, or both from one source:
+# it joins without compare(), as a near-duplicate does. Planted rewrites (one word in ten replaced, sentences
+# reordered) are at 0.30-0.6; different stories compared on the planted stream at most 0.19; of the 373
+# SemEval-2022 Task 8 pairs at Overall >= 3.5, 2 reach it, both with near-identical texts (0.79, 0.87).
+STORY_REUSE_JACCARD = 0.3
 # compare() joins an article to a candidate's story when it says same_story (SAME_EVENT_OVERALL above). With
 # the trained scores, joining up to Overall 2.5 gave English SemEval pairwise F1 0.926 (P 0.957, R 0.898),
 # 2.8 the same, 3.0 F1 0.863 (P 0.83): the model saw those pairs in training, so these are optimistic.

@@ -873,6 +873,16 @@ class MinHashIndex:
         ]
         return sorted(out, key=lambda m: (-m.estimated, m.other))
 
+    def similarity(self, article_id: str, others: Sequence[str]) -> dict[str, float]:
+        """The estimated Jaccard similarity of an indexed article to each indexed one of `others` (the share of
+        equal signature slots); empty when `article_id` is not indexed."""
+        found = self._store.row_of([article_id, *others])
+        if article_id not in found:
+            return {}
+        indexed = [o for o in others if o in found]
+        sigs = self._store.signatures(np.array([found[i] for i in [article_id, *indexed]], dtype=np.int64))
+        return dict(zip(indexed, (sigs[1:] == sigs[0]).mean(axis=1).tolist()))
+
     def remove(self, *ids: str) -> int:
         """Remove articles by id; return how many were indexed."""
         rows = np.array(sorted(self._store.row_of(list(ids)).values()), dtype=np.int64)

@@ -11,7 +11,8 @@
    the STORY_ENTITY_CANDIDATES articles sharing the most entities (the most recent STORY_ENTITY_POSTINGS of
    each entity); plus near-duplicates (the dedup stage's LSH join and decision), in Spark. Each pair is
    oriented later -> earlier in publication order, as ingest feeds them;
-3. copies, in Spark: a pair of near-duplicates or at title+lead cosine >= STORY_ACCEPT_COSINE joins, and its
+3. copies, in Spark: a pair of near-duplicates, reusing text (estimated word-shingle Jaccard of the two
+   MinHash signatures >= STORY_REUSE_JACCARD) or at title+lead cosine >= STORY_ACCEPT_COSINE joins, and its
    later article (a copy) joins nothing else: its other pairs are dropped (`Clusterer.decide`, rule 1);
 4. mapPartitions, the other pairs grouped by their later article: `Clusterer.decide` on all of its
    candidates at once, the most similar first, so the gate, STORY_MAX_COMPARES and the candidate order are
@@ -25,7 +26,7 @@ already joined may use a compare() call that ingest would skip). Undated article
 window, so they are matched against the whole corpus in one group (meant for a few). Output
 (Parquet): id, story (the earliest article's id), published, size, and the evidence of the strongest pair
 the article joined (null for a story's first article): joined (the earlier article's id), via
-(near_duplicate, title_lead or compare), cosine (title+lead), relation and overall (compare()'s, when it
+(near_duplicate, text_reuse, title_lead or compare), cosine (title+lead), relation and overall (compare()'s, when it
 decided).
 """
 
@@ -83,6 +84,14 @@ def _prepare(clean: bool) -> Any:
                 yield order, article, vector.astype(np.float32).tobytes(), entity_keys(article)
 
     return run
+
+
+def _jaccard(a: bytes | None, b: bytes | None) -> float | None:
+    """The estimated Jaccard similarity of two MinHash signatures, rounded as the embedded candidates' are;
+    None when either article has no words (no signature)."""
+    if a is None or b is None:
+        return None
+    return round(float((np.frombuffer(a, np.uint16) == np.frombuffer(b, np.uint16)).mean()), 4)
 
 
 def _cosine(a: bytes, b: bytes) -> float:
@@ -242,15 +251,29 @@ def candidates(info: DataFrame, near: DataFrame) -> DataFrame:
     return merged.join(dst, "dst").select("src", "dst", "shared", "near", "cosine", "dst_rank")
 
 
+def with_reuse(pairs: DataFrame, sk: DataFrame) -> DataFrame:
+    """The candidate pairs with `jaccard`, the estimated word-shingle Jaccard similarity of their MinHash
+    signatures (`sk`: one sketch row per article), null where an article has none."""
+    signature = sk.select("order", "signature")
+    return (
+        pairs.join(signature.toDF("src", "src_signature"), "src", "left")
+        .join(signature.toDF("dst", "dst_signature"), "dst", "left")
+        .withColumn("jaccard", F.udf(_jaccard, T.DoubleType())("src_signature", "dst_signature"))
+        .drop("src_signature", "dst_signature")
+    )
+
+
 def joined_pairs(info: DataFrame, pairs: DataFrame) -> DataFrame:
     """The candidate pairs whose later article (src) joins the earlier's (dst) story, with the evidence: `via`
-    (near_duplicate, title_lead: a cosine >= STORY_ACCEPT_COSINE, or compare), the title+lead `cosine`, and
-    compare()'s `relation` and `overall` when it decided."""
-    copy = F.col("near") | (F.col("cosine") >= config.STORY_ACCEPT_COSINE)
+    (near_duplicate, text_reuse: a `jaccard` >= STORY_REUSE_JACCARD, title_lead: a cosine >=
+    STORY_ACCEPT_COSINE, or compare), the title+lead `cosine`, and compare()'s `relation` and `overall` when it
+    decided."""
+    reused = F.coalesce(F.col("jaccard") >= config.STORY_REUSE_JACCARD, F.lit(False))
+    copy = F.col("near") | reused | (F.col("cosine") >= config.STORY_ACCEPT_COSINE)
     copies = pairs.where(copy).select(
         "src",
         "dst",
-        F.when(F.col("near"), "near_duplicate").otherwise("title_lead").alias("via"),
+        F.when(F.col("near"), "near_duplicate").when(reused, "text_reuse").otherwise("title_lead").alias("via"),
         "cosine",
         F.lit(None).cast("string").alias("relation"),
         F.lit(None).cast("double").alias("overall"),
@@ -306,7 +329,7 @@ def spark_stories(
     first = info.groupBy("id").agg(F.min("order").alias("order"))
     info = info.join(first, ["id", "order"], "left_semi").localCheckpoint()
     prepared.unpersist()
-    joined = joined_pairs(info, candidates(info, near))
+    joined = joined_pairs(info, with_reuse(candidates(info, near), sk))
     joined = joined.localCheckpoint()
     labels = connected_components(joined)
     meta = info.select("order", "id", "published")
@@ -314,7 +337,10 @@ def spark_stories(
         "order", "id", "published", F.coalesce("component", "order").alias("component")
     )
     strongest = Window.partitionBy("src").orderBy(
-        F.when(F.col("via") == "near_duplicate", 0).when(F.col("via") == "title_lead", 1).otherwise(2),
+        F.when(F.col("via") == "near_duplicate", 0)
+        .when(F.col("via") == "text_reuse", 1)
+        .when(F.col("via") == "title_lead", 2)
+        .otherwise(3),
         F.col("cosine").desc(),
         "dst",
     )

@@ -138,6 +138,15 @@ class SQLiteStore:
             out.update(self._execute(f"SELECT id, seq FROM articles WHERE id IN ({marks})", chunk))
         return out
 
+    def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
+        """Sequence number -> article id, for the sequence numbers that are stored."""
+        out: dict[int, str] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out.update(self._execute(f"SELECT seq, id FROM articles WHERE seq IN ({marks})", chunk))
+        return out
+
     def _stored(self, rows: Iterable[tuple[int, int, str]]) -> list[StoredArticle]:
         return [StoredArticle(seq, story, Article.from_dict(json.loads(data))) for seq, story, data in rows]
 

@@ -6,8 +6,9 @@ stronger decision. For a new article:
 1. candidates inside the time window (STORY_WINDOW_DAYS) from three indexes: near-duplicates (MinHash LSH,
    when `samestory.index.minhash` is installed), the nearest title+lead embeddings (hnswlib) and the
    articles sharing entities (inverted index);
-2. a near-duplicate, or a title+lead cosine >= STORY_ACCEPT_COSINE, joins at once, and such a copy joins
-   nothing else (its original was decided against the same candidates); candidates under
+2. a near-duplicate, a candidate it reuses the text of (estimated word-shingle Jaccard >= STORY_REUSE_JACCARD,
+   from the MinHash signatures) or one at title+lead cosine >= STORY_ACCEPT_COSINE joins at once, and such a
+   copy joins nothing else (its original was decided against the same candidates); candidates under
    STORY_MIN_COSINE sharing too few entities are dropped, and so are those the gate
    (`samestory.stories.gate`, four cheap features) finds plainly of another story; the rest are decided by
    `compare()` (same_story), the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
@@ -51,10 +52,16 @@ class Match:
     cosine: float
     shared_entities: int = 0
     near_duplicate: bool = False
+    jaccard: float | None = None  # estimated word-shingle Jaccard similarity (None without the MinHash index)
     gate: float | None = None  # the gate's P(same story), when it was asked (samestory.stories.gate)
     relation: str | None = None  # compare()'s verdict, when it was asked
     overall: float | None = None  # compare()'s predicted SemEval Overall (1 similar .. 4), when asked
     joined: bool = False
+
+    @property
+    def reused(self) -> bool:
+        """Whether the article reuses this candidate's text (or both a common source's)."""
+        return self.jaccard is not None and self.jaccard >= config.STORY_REUSE_JACCARD
 
 
 @dataclass(slots=True)
@@ -154,6 +161,12 @@ class Clusterer:
                     if seq not in found:
                         found[seq] = Match(seq, -1, round(float(self.vectors.vectors([seq])[0] @ vector), 4))
                     found[seq].near_duplicate = True
+        if self.minhash is not None and found:
+            ids = self.store.ids_of(list(found))
+            estimated = self.minhash.similarity(article.id, list(ids.values()))
+            for seq, other in ids.items():
+                if other in estimated:
+                    found[seq].jaccard = round(estimated[other], 4)
         stories = self.store.stories_of(list(found))
         matches = [m for m in found.values() if m.seq in stories]
         for m in matches:
@@ -193,7 +206,7 @@ class Clusterer:
         calls = 0
         joined_stories: set[int] = set()
         for m in matches:
-            if m.near_duplicate or m.cosine >= config.STORY_ACCEPT_COSINE:
+            if m.near_duplicate or m.reused or m.cosine >= config.STORY_ACCEPT_COSINE:
                 m.joined = True
                 joined_stories.add(m.story_id)
         if joined_stories:  # a copy was decided with its original: what that one didn't join, it doesn't
