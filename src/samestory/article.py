@@ -6,6 +6,7 @@ Each stage fills its own fields and leaves the others as they were.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
@@ -77,11 +78,15 @@ class Article:
         return hashlib.sha1(f"{self.title}\n{self.text}".encode("utf-8", "replace")).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (dates as ISO strings)."""
-        out = dataclasses.asdict(self)
+        """A JSON-ready dict (dates as ISO strings): `dataclasses.asdict` without its generic deep copy, which
+        took ~0.5 ms an article (the nested records hold only str, int and bool fields)."""
+        out = {name: getattr(self, name) for name in Article.__slots__}
         out["published"] = self.published.isoformat() if self.published else None
-        for mention in out["dates"]:
-            mention["value"] = mention["value"].isoformat()
+        out["meta"] = copy.deepcopy(self.meta)
+        out["removed"] = [_fields(r) for r in self.removed]
+        out["dates"] = [{**_fields(m), "value": m.value.isoformat()} for m in self.dates]
+        out["entities"] = [_fields(e) for e in self.entities]
+        out["numbers"] = list(self.numbers)
         return out
 
     @classmethod
@@ -98,6 +103,10 @@ class Article:
         data["entities"] = [Entity(**e) for e in data.get("entities") or []]
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _fields(record: Removal | DateMention | Entity) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[union-attr]
 
 
 def make_id(*parts: str) -> str:
