@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest.py --n 100000
     .venv/bin/python benchmarks/ingest.py --n 10000 --json out/ingest.json
+    .venv/bin/python benchmarks/ingest.py --n 10000 --stages      # CPU ms an article of each stage, one core
 
 The stream: N articles in JSON lines, written to a temporary folder, then read back by each system (reading
 is part of what is timed). Stories are planted: an original is 12-20 sentences drawn at random from the
@@ -13,7 +14,8 @@ N / 500 days, so a 7-day window holds about 3,500 articles.
 Each system runs in its own process (its peak memory is its own, corpus and models included):
 - samestory: Reader -> clean -> understand (entities from the title+lead) -> title+lead embedding, in
   `default_workers()` worker processes (1 on 2 cores) -> MinHash, vector and entity indexes -> online
-  clustering (the gate, then compare() on the unsettled candidates) -> SQLite.
+  clustering (copies join at once: near-duplicates, text reuse, title+lead cosine >= 0.9; then the gate, and
+  compare() on the candidates still unsettled) -> SQLite.
 - tfidf: Reader -> scikit-learn TfidfVectorizer over all texts -> in publication order, an article joins
   the story of every earlier article within the window with cosine >= 0.5 (union-find).
 Printed: articles/s, peak memory, compare() calls, pairwise precision / recall / F1 and adjusted Rand index
@@ -216,10 +218,70 @@ def child(system: str, stream: Path, workdir: Path) -> None:
     sys.stdout.write(json.dumps(result) + "\n")
 
 
+def stages(stream: Path) -> dict[str, float]:
+    """CPU milliseconds an article of each stage, on one core, in this process (`--stages`): what a worker
+    does (clean, understand, entities, the title+lead embedding), then the whole ingest without workers; the
+    clustering (indexes, candidates, decisions, compare(), the store) is the difference. Also the sentence
+    encoder's own rate, which both sides spend most of their time in."""
+    os.environ["SAMESTORY_EMBED_THREADS"] = "1"
+    from samestory.clean import clean
+    from samestory.compare.features import forget_views
+    from samestory.embed import _model, clear_cache
+    from samestory.index.vectors import embed_leads
+    from samestory.read import Reader
+    from samestory.stories import ingest
+    from samestory.text import sentences
+    from samestory.understand import understand
+    from samestory.understand.entities import _spacy_mentions
+
+    def cpu(step):  # type: ignore[no-untyped-def]
+        clear_cache()  # each stage from cold caches, as a run meets the stream
+        forget_views()
+        _spacy_mentions.cache_clear()
+        started = time.process_time()
+        out = step()
+        return out, (time.process_time() - started) * 1000 / len(articles)
+
+    def fresh() -> list:  # type: ignore[type-arg]  # the stages may change the articles they are given
+        return list(Reader().read([str(stream)]))
+
+    articles = fresh()
+    embed_leads([understand(clean(a)) for a in fresh()[:200]])  # models loaded, caches warm
+    _, clean_ms = cpu(lambda: [clean(a) for a in articles])
+    articles = fresh()
+    _, dates_ms = cpu(lambda: [understand(clean(a), entities=False) for a in articles])
+    articles = fresh()
+    done, process_ms = cpu(lambda: [understand(clean(a)) for a in articles])
+    _, leads_ms = cpu(lambda: [embed_leads(done[i : i + 256]) for i in range(0, len(done), 256)])
+    with tempfile.TemporaryDirectory(prefix="samestory-stages-") as tmp:
+        stats, total_ms = cpu(lambda: ingest(Reader().read([str(stream)]), Path(tmp) / "stages.db", workers=0))
+    backend = _model()._model
+    texts = [s for a in articles[:300] for s in sentences(a.text)][:3000]
+    tokens = sum(len(backend.sp.encode(t, out_type=int)) + 2 for t in texts)
+    started = time.process_time()
+    backend.encode(texts)
+    encode_s = time.process_time() - started
+    prepare_ms = process_ms + leads_ms
+    return {
+        "articles": len(articles),
+        "clean_ms": round(clean_ms, 3),
+        "understand_without_entities_ms": round(dates_ms - clean_ms, 3),
+        "entities_ms": round(process_ms - dates_ms, 3),
+        "title_lead_embedding_ms": round(leads_ms, 3),
+        "worker_ms": round(prepare_ms, 3),
+        "ingest_ms": round(total_ms, 3),
+        "clustering_ms": round(total_ms - prepare_ms, 3),
+        "compare_calls_per_article": round(stats.compares / len(articles), 3),
+        "encoder_ms_per_sentence": round(encode_s * 1000 / len(texts), 3),
+        "encoder_tokens_per_s": round(tokens / encode_s),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="articles in the stream")
     parser.add_argument("--json", default=None, help="also write the figures here")
+    parser.add_argument("--stages", action="store_true", help="CPU ms per article of each stage, one core")
     parser.add_argument("--child", nargs=3, metavar=("SYSTEM", "STREAM", "WORKDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -228,6 +290,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="samestory-bench-") as tmp:
         stream = Path(tmp) / "stream.jsonl"
         generate(args.n, stream)
+        if args.stages:
+            print(json.dumps(stages(stream), indent=2))
+            return
         results: dict[str, object] = {"n": args.n, "cores": os.cpu_count()}
         for system in ("samestory", "tfidf"):
             workdir = Path(tmp) / system
