@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from samestory.article import Article
 from samestory.errors import StoreError
@@ -121,31 +121,26 @@ class SQLiteStore:
             self._execute(f"UPDATE articles SET story_id = ? WHERE story_id IN ({marks})", (keep, *ids[1:]))
         return keep
 
-    def stories_of(self, seqs: Sequence[int]) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for start in range(0, len(seqs), 500):
-            chunk = list(seqs[start : start + 500])
+    def _map(self, key: str, value: str, keys: Sequence[Any]) -> dict[Any, Any]:
+        """`key` -> `value` (two columns of articles) for the given keys that are stored."""
+        out: dict[Any, Any] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            out.update(self._execute(f"SELECT seq, story_id FROM articles WHERE seq IN ({marks})", chunk))
+            out.update(self._execute(f"SELECT {key}, {value} FROM articles WHERE {key} IN ({marks})", chunk))
         return out
+
+    def stories_of(self, seqs: Sequence[int]) -> dict[int, int]:
+        """Sequence number -> story id, for the sequence numbers that are stored."""
+        return self._map("seq", "story_id", seqs)
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         """Article id -> sequence number, for the ids that are stored."""
-        out: dict[str, int] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self._execute(f"SELECT id, seq FROM articles WHERE id IN ({marks})", chunk))
-        return out
+        return self._map("id", "seq", ids)
 
     def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
         """Sequence number -> article id, for the sequence numbers that are stored."""
-        out: dict[int, str] = {}
-        for start in range(0, len(seqs), 500):
-            chunk = list(seqs[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out.update(self._execute(f"SELECT seq, id FROM articles WHERE seq IN ({marks})", chunk))
-        return out
+        return self._map("seq", "id", seqs)
 
     def _stored(self, rows: Iterable[tuple[int, int, str]]) -> list[StoredArticle]:
         return [StoredArticle(seq, story, Article.from_dict(json.loads(data))) for seq, story, data in rows]
