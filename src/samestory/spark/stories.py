@@ -26,8 +26,8 @@ already joined may use a compare() call that ingest would skip). Undated article
 window, so they are matched against the whole corpus in one group (meant for a few). Output
 (Parquet): id, story (the earliest article's id), published, size, and the evidence of the strongest pair
 the article joined (null for a story's first article): joined (the earlier article's id), via
-(near_duplicate, text_reuse, title_lead or compare), cosine (title+lead), relation and overall (compare()'s, when it
-decided).
+(near_duplicate, text_reuse, title_lead or compare), cosine (title+lead), relation and overall (compare()'s,
+when it decided).
 """
 
 from __future__ import annotations
