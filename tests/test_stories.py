@@ -205,7 +205,7 @@ def test_a_duplicate_always_joins_its_originals_story(data: st.DataObject, engli
     assert assignments["copy"] == assignments["orig"], edit
 
 
-def test_a_rewrite_joins_its_originals_story_by_text_reuse_without_compare(english_texts: list[str]) -> None:
+def test_a_rewrite_joins_its_originals_story_by_text_reuse(english_texts: list[str]) -> None:
     rng = random.Random(3)
     original, other = english_texts[10], english_texts[20]
     sentences = original.split(". ")
@@ -226,10 +226,13 @@ def test_a_rewrite_joins_its_originals_story_by_text_reuse_without_compare(engli
         assignment = clusterer.add(article, vector)
     by_id = store.assignments()
     assert by_id["rewrite"] == by_id["orig"] != by_id["other"]
-    assert assignment.compares == 0
-    reuse = {store.ids_of([m.seq])[m.seq]: m for m in assignment.candidates}
-    assert reuse["orig"].reused and reuse["orig"].joined and not reuse["orig"].near_duplicate
-    assert "other" not in reuse or not reuse["other"].reused
+    rules = clusterer.rules
+    links = {store.ids_of([m.seq])[m.seq]: m for m in assignment.links}
+    assert links["orig"].copy_via(rules) == "text_reuse" and not links["orig"].near_duplicate
+    assert "other" not in links or links["other"].copy_via(rules) is None
+    assert assignment.decision.via == "text_reuse" and assignment.decision.link is links["orig"]
+    rewrite = next(s for s in store.story(by_id["orig"]) if s.article.id == "rewrite")
+    assert rewrite.join is not None and rewrite.join.via == "text_reuse" and rewrite.join.joined == "orig"
     store.close()
 
 

@@ -10,7 +10,7 @@ import copy
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 
@@ -107,6 +107,13 @@ class Article:
 
 def _fields(record: Removal | DateMention | Entity) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[union-attr]
+
+
+def timestamp(published: datetime | None) -> float | None:
+    """Publication order: seconds since the epoch, a naive time read as UTC (None when undated)."""
+    if published is None:
+        return None
+    return (published if published.tzinfo else published.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def make_id(*parts: str) -> str:

@@ -399,7 +399,6 @@ class StoriesReport:
     stories: int  # predicted stories
     gold_stories: int
     seconds: float = 0.0
-    compares: int = 0  # compare() calls made while clustering
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -560,7 +559,6 @@ def evaluate_stories(
         stories=len(set(predicted.values())),
         gold_stories=len(set(gold.values())),
         seconds=seconds,
-        compares=stats.compares,
     )
 
 

@@ -16,12 +16,54 @@ from samestory.article import Article
 
 
 @dataclass(slots=True)
+class Join:
+    """Why an article is in its story: the decision that put it there (`samestory.stories.decision`)."""
+
+    via: str  # near_duplicate, text_reuse, title_lead, average_link, or new (it founded the story)
+    joined: str | None = None  # id of the member it is most similar to, in the story it joined
+    score: float | None = None  # average_link: mean similarity to the members compared; else the link's
+    cosine: float | None = None  # title+lead cosine with `joined`
+    terms: float | None = None  # TF-IDF cosine of the texts with `joined`
+    jaccard: float | None = None  # estimated word-shingle Jaccard with `joined`
+    members: int = 0  # members of the story the article was compared with
+
+    def explain(self) -> str:
+        """One line: why the article is in its story."""
+        if self.via == "new":
+            return "first article of the story"
+        if self.via == "average_link":
+            return (
+                f"similar to the story as a whole: mean similarity {self.score:.2f} to {self.members} "
+                f"member(s), most to {self.joined} (TF-IDF {self.terms:.2f}, title+lead {self.cosine:.2f})"
+            )
+        reason = {
+            "near_duplicate": "a near-duplicate of",
+            "text_reuse": f"reuses the text of (word-shingle Jaccard {self.jaccard or 0:.2f})",
+            "title_lead": f"has nearly the same title and lead as (cosine {self.cosine or 0:.2f})",
+        }.get(self.via, self.via)
+        return f"{reason} {self.joined}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "via": self.via,
+            "joined": self.joined,
+            "score": self.score,
+            "cosine": self.cosine,
+            "terms": self.terms,
+            "jaccard": self.jaccard,
+            "members": self.members,
+            "why": self.explain(),
+        }
+
+
+@dataclass(slots=True)
 class StoredArticle:
-    """An article as the store keeps it: its sequence number (order of arrival) and its story."""
+    """An article as the store keeps it: its sequence number (order of arrival), its story and why."""
 
     seq: int
     story_id: int
     article: Article
+    join: Join | None = None
 
 
 @dataclass(slots=True)
@@ -57,8 +99,13 @@ class Store(Protocol):
         """Whether this article (same URL, or same source and content hash) is already stored."""
         ...
 
-    def add(self, article: Article, story_id: int | None = None) -> int:
-        """Store an article; return its sequence number. With no story, it founds its own (id = its seq)."""
+    def add(self, article: Article, story_id: int | None = None, join: Join | None = None) -> int:
+        """Store an article (and why it is in its story); return its sequence number. With no story, it
+        founds its own (id = its seq)."""
+        ...
+
+    def members(self, story_id: int, limit: int) -> list[tuple[int, datetime | None]]:
+        """The latest members of a story to arrive (sequence number, published), latest first."""
         ...
 
     def set_story(self, seq: int, story_id: int) -> None:
@@ -75,6 +122,14 @@ class Store(Protocol):
 
     def seqs_of(self, ids: Sequence[str]) -> dict[str, int]:
         """Article id -> sequence number, for the ids that are stored."""
+        ...
+
+    def ids_of(self, seqs: Sequence[int]) -> dict[int, str]:
+        """Sequence number -> article id, for the sequence numbers that are stored."""
+        ...
+
+    def languages_of(self, seqs: Sequence[int]) -> dict[int, str | None]:
+        """Sequence number -> language, for the sequence numbers that are stored."""
         ...
 
     def get(self, seqs: Sequence[int]) -> list[StoredArticle]:

@@ -1,7 +1,7 @@
 """The default store: one SQLite file in WAL mode, no server.
 
 Tables: `articles` (one row per article: sequence number, ids, metadata, story, the processed Article as
-JSON). Other SQLite-backed indexes (entities, near-duplicates) share the connection (`SQLiteStore.connection`)
+JSON) and `joins` (why each article is in its story: `samestory.store.base.Join`). Other SQLite-backed indexes (entities, near-duplicates) share the connection (`SQLiteStore.connection`)
 so that an article, its story and its index entries are committed in one transaction.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, Self
 
 from samestory.article import Article
 from samestory.errors import StoreError
-from samestory.store.base import StoredArticle, StorySummary
+from samestory.store.base import Join, StoredArticle, StorySummary
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,23 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE UNIQUE INDEX IF NOT EXISTS articles_url ON articles(url) WHERE url IS NOT NULL;
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_story ON articles(story_id, published);
+CREATE INDEX IF NOT EXISTS articles_story_seq ON articles(story_id, seq);
+CREATE TABLE IF NOT EXISTS joins (
+    seq INTEGER PRIMARY KEY,
+    via TEXT NOT NULL,
+    joined_seq INTEGER,
+    score REAL,
+    cosine REAL,
+    terms REAL,
+    jaccard REAL,
+    members INTEGER NOT NULL DEFAULT 0
+);
 """
+
+
+# An article with why it is in its story (StoredArticle): the columns SQLiteStore._stored reads.
+_JOINED = """a.seq, a.story_id, a.data, j.via, o.id, j.score, j.cosine, j.terms, j.jaccard, j.members
+FROM articles a LEFT JOIN joins j ON j.seq = a.seq LEFT JOIN articles o ON o.seq = j.joined_seq"""
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -89,7 +105,7 @@ class SQLiteStore:
         ).fetchone()
         return row is not None
 
-    def add(self, article: Article, story_id: int | None = None) -> int:
+    def add(self, article: Article, story_id: int | None = None, join: Join | None = None) -> int:
         cursor = self._execute(
             "INSERT INTO articles (id, url, source, content_hash, published, language, title, story_id, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -108,7 +124,21 @@ class SQLiteStore:
         seq = int(cursor.lastrowid or 0)
         if story_id is None:
             self._execute("UPDATE articles SET story_id = seq WHERE seq = ?", (seq,))
+        if join is not None:
+            joined = self.seqs_of([join.joined]).get(join.joined) if join.joined else None
+            self._execute(
+                "INSERT INTO joins (seq, via, joined_seq, score, cosine, terms, jaccard, members) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, join.via, joined, join.score, join.cosine, join.terms, join.jaccard, join.members),
+            )
         return seq
+
+    def members(self, story_id: int, limit: int) -> list[tuple[int, datetime | None]]:
+        rows = self._execute(
+            "SELECT seq, published FROM articles WHERE story_id = ? ORDER BY seq DESC LIMIT ?",
+            (story_id, limit),
+        )
+        return [(seq, _parse_time(published)) for seq, published in rows]
 
     def set_story(self, seq: int, story_id: int) -> None:
         self._execute("UPDATE articles SET story_id = ? WHERE seq = ?", (story_id, seq))
@@ -142,8 +172,17 @@ class SQLiteStore:
         """Sequence number -> article id, for the sequence numbers that are stored."""
         return self._map("seq", "id", seqs)
 
-    def _stored(self, rows: Iterable[tuple[int, int, str]]) -> list[StoredArticle]:
-        return [StoredArticle(seq, story, Article.from_dict(json.loads(data))) for seq, story, data in rows]
+    def languages_of(self, seqs: Sequence[int]) -> dict[int, str | None]:
+        """Sequence number -> language, for the sequence numbers that are stored."""
+        return self._map("seq", "language", seqs)
+
+    def _stored(self, rows: Iterable[tuple[Any, ...]]) -> list[StoredArticle]:
+        """Rows of (seq, story_id, data, *the joins columns of _JOINED) as StoredArticle."""
+        out = []
+        for seq, story, data, via, joined, *figures in rows:
+            join = Join(via, joined, *figures) if via is not None else None
+            out.append(StoredArticle(seq, story, Article.from_dict(json.loads(data)), join))
+        return out
 
     def get(self, seqs: Sequence[int]) -> list[StoredArticle]:
         if not seqs:
@@ -152,15 +191,14 @@ class SQLiteStore:
         found = {
             s.seq: s
             for s in self._stored(
-                self._execute(f"SELECT seq, story_id, data FROM articles WHERE seq IN ({marks})", list(seqs))
+                self._execute(f"SELECT {_JOINED} WHERE a.seq IN ({marks})", list(seqs))
             )
         }
         return [found[s] for s in seqs if s in found]
 
     def story(self, story_id: int) -> list[StoredArticle]:
         rows = self._execute(
-            "SELECT seq, story_id, data FROM articles WHERE story_id = ? "
-            "ORDER BY published IS NULL, published, seq",
+            f"SELECT {_JOINED} WHERE a.story_id = ? ORDER BY a.published IS NULL, a.published, a.seq",
             (story_id,),
         )
         return self._stored(rows)
@@ -193,7 +231,7 @@ class SQLiteStore:
 
     def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:
         cursor = self.connection.cursor()
-        cursor.execute("SELECT seq, story_id, data FROM articles WHERE seq > ? ORDER BY seq", (after_seq,))
+        cursor.execute(f"SELECT {_JOINED} WHERE a.seq > ? ORDER BY a.seq", (after_seq,))
         while batch := cursor.fetchmany(1000):
             yield from self._stored(batch)
 

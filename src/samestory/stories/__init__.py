@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from samestory.stories.cluster import Assignment, Clusterer, Match
+from samestory.stories.cluster import Assignment, Clusterer
+from samestory.stories.decision import Decision, Link, StoryRules, decide
 from samestory.stories.ingest import IngestStats, in_publication_order, ingest
 from samestory.stories.provenance import Copy, Provenance, trace
 
@@ -14,9 +15,12 @@ __all__ = [
     "Assignment",
     "Clusterer",
     "Copy",
+    "Decision",
     "IngestStats",
-    "Match",
+    "Link",
     "Provenance",
+    "StoryRules",
+    "decide",
     "in_publication_order",
     "ingest",
     "trace",

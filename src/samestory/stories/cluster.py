@@ -1,39 +1,40 @@
 """Online story clustering: each article joins a story as it arrives, in publication order.
 
-After Miranda et al. 2018 ("Multilingual Clustering of Streaming News"), with cheaper candidates and a
-stronger decision. For a new article:
+After Miranda et al. 2018 ("Multilingual Clustering of Streaming News"): an article is compared with
+stories, not with one member. For a new article:
 
-1. candidates inside the time window (STORY_WINDOW_DAYS) from three indexes: near-duplicates (MinHash LSH,
-   when `samestory.index.minhash` is installed), the nearest title+lead embeddings (hnswlib) and the
-   articles sharing entities (inverted index);
-2. a near-duplicate, a candidate it reuses the text of (estimated word-shingle Jaccard >= STORY_REUSE_JACCARD,
-   from the MinHash signatures) or one at title+lead cosine >= STORY_ACCEPT_COSINE joins at once, and such a
-   copy joins nothing else (its original was decided against the same candidates); candidates under
-   STORY_MIN_COSINE sharing too few entities are dropped, and so are those the gate
-   (`samestory.stories.gate`, four cheap features) finds plainly of another story; the rest are decided by
-   `compare()` (same_story), the most similar first, at most STORY_MAX_COMPARES calls and one match per story;
-3. the article joins the stories it matched; when it matches several (a bridging article), they merge into
-   the oldest.
+1. candidates inside the time window (StoryRules.window_days) from three indexes: near-duplicates (MinHash
+   LSH), the nearest title+lead embeddings (hnswlib) and the articles sharing the most entities (inverted
+   index); their stories are the candidate stories;
+2. links: the article against the candidates and against the latest members of each candidate story (up to
+   StoryRules.members): title+lead cosine, TF-IDF cosine of the texts (document frequencies of the stream so
+   far, `samestory.index.terms`), estimated word-shingle Jaccard;
+3. `samestory.stories.decision.decide`: a copy joins its original's story; otherwise the story with the best
+   average link joins, when it is similar enough; else the article founds a story.
 
-Every decision is kept in an `Assignment` (candidates, cosines, compare verdicts), so it can be explained.
+Every decision is kept in the store (`samestory.store.base.Join`) and in the `Assignment`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, timestamp
 from samestory.compare import compare
 from samestory.index.entities import EntityIndex, entity_keys
+from samestory.index.minhash import MinHashIndex
+from samestory.index.terms import TermIndex, TermVector, term_vector
 from samestory.index.vectors import VectorIndex, embed_leads
+from samestory.store.base import Join
 from samestory.store.sqlite import SQLiteStore
-from samestory.stories.gate import Gate
+from samestory.stories.decision import Decision, Link, StoryRules, decide
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +45,6 @@ def vector_path(db_path: str) -> Path | None:
 
 
 @dataclass(slots=True)
-class Match:
-    """One candidate the decision looked at."""
-
-    seq: int
-    story_id: int
-    cosine: float
-    shared_entities: int = 0
-    near_duplicate: bool = False
-    jaccard: float | None = None  # estimated word-shingle Jaccard similarity (None without the MinHash index)
-    gate: float | None = None  # the gate's P(same story), when it was asked (samestory.stories.gate)
-    relation: str | None = None  # compare()'s verdict, when it was asked
-    overall: float | None = None  # compare()'s predicted SemEval Overall (1 similar .. 4), when asked
-    joined: bool = False
-
-    @property
-    def reused(self) -> bool:
-        """Whether the article reuses this candidate's text (or both a common source's)."""
-        return self.jaccard is not None and self.jaccard >= config.STORY_REUSE_JACCARD
-
-
-@dataclass(slots=True)
 class Assignment:
     """Where an article went, and why."""
 
@@ -72,31 +52,36 @@ class Assignment:
     article_id: str
     story_id: int
     new_story: bool
+    decision: Decision
     merged: list[int] = field(default_factory=list)  # story ids merged into story_id
-    candidates: list[Match] = field(default_factory=list)
-    compares: int = 0
+    links: list[Link] = field(default_factory=list)
+
+
+Judge = Callable[[Article, Article], str]  # the relation of two articles (compare()'s)
+
+
+def compare_relation(earlier: Article, later: Article) -> str:
+    """compare()'s relation of two articles: the default judge of links across languages."""
+    return compare(earlier, later).relation
 
 
 class Clusterer:
-    """Assigns articles to stories in a store, online. One per store; not thread-safe."""
+    """Assigns articles to stories in a store, online. One per store; not thread-safe.
 
-    def __init__(
-        self,
-        store: SQLiteStore,
-        *,
-        window_days: float | None = None,
-        max_compares: int | None = None,
-        use_minhash: bool = True,
-    ) -> None:
+    `rules` are the decision's thresholds; `judge` tells the relation of two articles in different languages
+    (default: compare()).
+    """
+
+    def __init__(self, store: SQLiteStore, *, rules: StoryRules | None = None, judge: Judge | None = None) -> None:
         self.store = store
-        self.window = 86400.0 * (config.STORY_WINDOW_DAYS if window_days is None else window_days)
-        self.max_compares = config.STORY_MAX_COMPARES if max_compares is None else max_compares
+        self.rules = rules or StoryRules()
+        self.judge = judge or compare_relation
+        self.window = 86400.0 * self.rules.window_days
         self.entities = EntityIndex(store.connection)
-        self.minhash = _open_minhash(store) if use_minhash else None
+        self.terms = TermIndex(store.connection)
+        self.minhash = MinHashIndex(store.connection)
         self.vectors = VectorIndex(vector_path(store.path), capacity=max(10_000, store.count() + 1000))
         self._times: dict[int, float | None] = {}
-        self._cache: OrderedDict[int, Article] = OrderedDict()
-        self.compares = 0
         self._catch_up()
 
     def _catch_up(self) -> None:
@@ -104,7 +89,7 @@ class Clusterer:
         after = self.vectors.missing_after()
         rows = self.store.connection.execute("SELECT seq, published FROM articles ORDER BY seq")
         for seq, published in rows:
-            self._times[seq] = _timestamp(published)
+            self._times[seq] = timestamp(datetime.fromisoformat(published)) if published else None
         if after < max(self._times, default=0):
             missing = list(self.store.articles(after_seq=after))
             log.info("re-indexing %d article(s) stored after the last vector index save", len(missing))
@@ -121,7 +106,7 @@ class Clusterer:
     def near_duplicates(self, articles: list[Article]) -> dict[str, list[str]]:
         """Index a batch in the near-duplicate index; return each article's near-duplicates (article ids)
         among those indexed before it. Call before `add()`-ing the batch, in the same order."""
-        if self.minhash is None or not articles:
+        if not articles:
             return {}
         known = self._near_indexed([a.id for a in articles])  # indexed by a run that was killed
         found: dict[str, list[str]] = {}
@@ -138,104 +123,76 @@ class Clusterer:
         rows = self.store.connection.execute(f"SELECT id FROM minhash_articles WHERE id IN ({marks})", ids)
         return {row[0] for row in rows}
 
-    def candidates(self, article: Article, vector: np.ndarray, near: list[str] | None = None) -> list[Match]:
-        """The candidates of an article inside the time window, most similar first."""
-        when = article.published.timestamp() if article.published else None
-        found: dict[int, Match] = {}
-        for seq, cosine in self.vectors.query(vector, config.STORY_KNN):
+    def candidates(self, article: Article, vector: np.ndarray, near: list[str] | None = None) -> dict[int, int]:
+        """The candidates of an article inside the time window (near-duplicates, nearest title+leads, the
+        articles sharing the most entities): sequence number -> entities shared."""
+        when = timestamp(article.published)
+        found: dict[int, int] = {}
+        for seq, _ in self.vectors.query(vector, config.STORY_KNN):
             if self._in_window(seq, when):
-                found[seq] = Match(seq, -1, cosine)
+                found[seq] = 0
         keys = entity_keys(article)
         if keys:
             shared = [(s, n) for s, n in self.entities.query(keys) if self._in_window(s, when)]
-            shared = shared[: config.STORY_ENTITY_CANDIDATES]
-            fresh = [s for s, _ in shared if s not in found]
-            cosines = self.vectors.vectors(fresh) @ vector if fresh else []
-            for seq, cosine in zip(fresh, cosines):
-                found[seq] = Match(seq, -1, round(float(cosine), 4))
-            for seq, n in shared:
-                found[seq].shared_entities = n
+            for seq, n in shared[: config.STORY_ENTITY_CANDIDATES]:
+                found[seq] = n
         if near:
             for seq in self.store.seqs_of(near).values():
                 if self._in_window(seq, when):
-                    if seq not in found:
-                        found[seq] = Match(seq, -1, round(float(self.vectors.vectors([seq])[0] @ vector), 4))
-                    found[seq].near_duplicate = True
-        if self.minhash is not None and found:
-            ids = self.store.ids_of(list(found))
-            estimated = self.minhash.similarity(article.id, list(ids.values()))
-            for seq, other in ids.items():
-                if other in estimated:
-                    found[seq].jaccard = round(estimated[other], 4)
-        stories = self.store.stories_of(list(found))
-        matches = [m for m in found.values() if m.seq in stories]
-        for m in matches:
-            m.story_id = stories[m.seq]
-        matches.sort(key=lambda m: (-m.near_duplicate, -(m.cosine + config.STORY_ENTITY_BONUS * m.shared_entities), m.seq))
-        return matches
+                    found.setdefault(seq, 0)
+        return found
 
-    def _article(self, seq: int) -> Article | None:
-        if seq in self._cache:
-            self._cache.move_to_end(seq)
-            return self._cache[seq]
-        stored = self.store.get([seq])
-        if not stored:
-            return None
-        self._remember(seq, stored[0].article)
-        return stored[0].article
+    def links(self, article: Article, vector: np.ndarray, terms: TermVector, near: list[str]) -> list[Link]:
+        """Links to the candidates and to the latest members of their stories (StoryRules.members), with
+        every figure the decision reads."""
+        shared = self.candidates(article, vector, near)
+        stories = self.store.stories_of(list(shared))
+        story_of = dict(stories)
+        latest: set[int] = set()
+        for story_id in sorted(set(stories.values())):
+            for seq, _ in self.store.members(story_id, self.rules.members):
+                latest.add(seq)
+                story_of[seq] = story_id
+        seqs = sorted(story_of)
+        if not seqs:
+            return []
+        cosines = self.vectors.vectors(seqs) @ vector
+        weights = self.terms.weights(terms)
+        stored = self.terms.vectors(seqs)
+        ids = self.store.ids_of(seqs)
+        languages = self.store.languages_of(seqs)
+        estimated = self.minhash.similarity(article.id, list(ids.values()))
+        near_ids = set(near)
+        links = []
+        for seq, cosine in zip(seqs, cosines):
+            other = stored.get(seq)
+            jaccard = estimated.get(ids.get(seq, ""))
+            links.append(
+                Link(
+                    seq=seq,
+                    story_id=story_of[seq],
+                    cosine=round(float(cosine), 4),
+                    terms=round(self.terms.cosine(terms, weights, other), 4) if other is not None else 0.0,
+                    shared_entities=shared.get(seq, 0),
+                    near_duplicate=ids.get(seq) in near_ids,
+                    jaccard=None if jaccard is None else round(jaccard, 4),
+                    latest=seq in latest,
+                    same_language=languages.get(seq) in (None, article.language) or article.language is None,
+                )
+            )
+        self._judge_translations(article, links)
+        return links
 
-    def article_by_id(self, article_id: str) -> Article | None:
-        """A stored article by its id (None when it is not stored)."""
-        seq = self.store.seqs_of([article_id]).get(article_id)
-        return None if seq is None else self._article(seq)
+    def _judge_translations(self, article: Article, links: list[Link]) -> None:
+        """Ask the judge about the closest links in another language (TF-IDF can't see across languages)."""
+        foreign = [link for link in links if not link.same_language and link.cosine >= self.rules.translation_cosine]
+        foreign.sort(key=lambda link: (-link.cosine, link.seq))
+        for link in foreign[: self.rules.max_compares]:
+            stored = self.store.get([link.seq])
+            if stored:
+                link.relation = self.judge(stored[0].article, article)
 
-    def vector_of(self, article_id: str) -> np.ndarray:
-        """The title+lead vector of a stored article."""
-        seq = self.store.seqs_of([article_id])[article_id]
-        return self.vectors.vectors([seq])[0]
-
-    def _remember(self, seq: int, article: Article) -> None:
-        self._cache[seq] = article
-        if len(self._cache) > config.STORY_ARTICLE_CACHE:
-            self._cache.popitem(last=False)
-
-    # -- decision ----------------------------------------------------------------------------------------
-
-    def decide(self, article: Article, matches: list[Match]) -> int:
-        """Mark the matches the article joins; return the number of compare() calls made."""
-        calls = 0
-        joined_stories: set[int] = set()
-        for m in matches:
-            if m.near_duplicate or m.reused or m.cosine >= config.STORY_ACCEPT_COSINE:
-                m.joined = True
-                joined_stories.add(m.story_id)
-        if joined_stories:  # a copy was decided with its original: what that one didn't join, it doesn't
-            return 0
-        for m in matches:
-            if m.story_id in joined_stories or calls >= self.max_compares:
-                continue
-            if m.cosine < config.STORY_MIN_COSINE and (
-                m.shared_entities < config.STORY_ENTITY_MIN_SHARED or m.cosine < config.STORY_ENTITY_MIN_COSINE
-            ):
-                continue
-            other = self._article(m.seq)
-            if other is None:
-                continue
-            m.gate = round(Gate.load().probability(other, article, m.cosine), 4)
-            if m.gate < config.STORY_GATE_REJECT:
-                continue
-            calls += 1
-            result = compare(other, article)
-            m.relation = result.relation
-            m.overall = result.scores["overall"]
-            if result.same_story:
-                m.joined = True
-                joined_stories.add(m.story_id)
-        return calls
-
-    def add(
-        self, article: Article, vector: np.ndarray | None = None, near: list[str] | None = None
-    ) -> Assignment:
+    def add(self, article: Article, vector: np.ndarray | None = None, near: list[str] | None = None) -> Assignment:
         """Store a processed article and put it in a story. The caller commits (`commit()`).
 
         `vector` (its title+lead embedding) and `near` (its near-duplicates, from `near_duplicates()`) are
@@ -245,24 +202,54 @@ class Clusterer:
             vector = embed_leads([article])[0]
         if near is None:
             near = self.near_duplicates([article]).get(article.id, [])
-        matches = self.candidates(article, vector, near)
-        calls = self.decide(article, matches)
-        self.compares += calls
-        stories = sorted({m.story_id for m in matches if m.joined})
-        story_id = self.store.merge_stories(stories) if stories else None
-        seq = self.store.add(article, story_id)
+        terms = term_vector(article, self.rules.title_weight)
+        links = self.links(article, vector, terms, near)
+        decision = decide(links, self.rules)
+        story_id = None
+        if decision.story_id is not None:
+            story_id = self.store.merge_stories([decision.story_id, *decision.merged])
+        seq = self.store.add(article, story_id, self._join(decision))
         self.vectors.add([seq], vector.reshape(1, -1))
         self.entities.add(seq, entity_keys(article))
-        self._times[seq] = article.published.timestamp() if article.published else None
-        self._remember(seq, article)
+        self.terms.add(seq, terms)
+        self._times[seq] = timestamp(article.published)
         return Assignment(
             seq=seq,
             article_id=article.id,
             story_id=story_id if story_id is not None else seq,
             new_story=story_id is None,
-            merged=stories[1:],
-            candidates=matches,
-            compares=calls,
+            decision=decision,
+            merged=list(decision.merged),
+            links=links,
+        )
+
+    def add_batch(self, articles: list[Article], vectors: np.ndarray) -> tuple[list[Assignment], int]:
+        """Store and cluster a batch of processed articles in order (their title+lead `vectors` given);
+        return the assignments and how many were skipped as already stored (or twice in the batch)."""
+        first: dict[str, int] = {}
+        for i, article in enumerate(articles):
+            first.setdefault(article.id, i)
+        chosen = list(first.values())
+        batch = [articles[i] for i in chosen]
+        near = self.near_duplicates(batch)
+        done = []
+        for article, vector in zip(batch, vectors[chosen]):
+            if not self.store.contains(article):  # the same text at the same source twice in a row
+                done.append(self.add(article, vector, near.get(article.id, [])))
+        return done, len(articles) - len(done)
+
+    def _join(self, decision: Decision) -> Join:
+        link = decision.link
+        if link is None:
+            return Join(decision.via)
+        return Join(
+            via=decision.via,
+            joined=self.store.ids_of([link.seq]).get(link.seq),
+            score=decision.score,
+            cosine=link.cosine,
+            terms=link.terms,
+            jaccard=link.jaccard,
+            members=decision.members,
         )
 
     def commit(self) -> None:
@@ -272,21 +259,3 @@ class Clusterer:
     def close(self) -> None:
         self.store.commit()
         self.vectors.save()
-
-
-def _timestamp(value: str | None) -> float | None:
-    if not value:
-        return None
-    from datetime import datetime
-
-    return datetime.fromisoformat(value).timestamp()
-
-
-def _open_minhash(store: SQLiteStore):  # type: ignore[no-untyped-def]
-    """The near-duplicate index on the store's connection, when `samestory.index.minhash` is installed."""
-    try:
-        from samestory.index.minhash import MinHashIndex
-    except ImportError:
-        log.debug("samestory.index.minhash is not available: no near-duplicate candidates")
-        return None
-    return MinHashIndex(store.connection)

@@ -21,13 +21,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 
 import numpy as np
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, timestamp
 from samestory.embed import DIM, use_threads
 from samestory.embed import threads as embed_threads
 from samestory.index.vectors import embed_leads
@@ -46,7 +45,6 @@ class IngestStats:
     skipped: int = 0  # already stored
     new_stories: int = 0
     merges: int = 0
-    compares: int = 0
     seconds: float = 0.0
 
     @property
@@ -60,12 +58,8 @@ Progress = Callable[[IngestStats], None]
 
 def _sort_key(item: tuple[int, Article]) -> tuple[int, float, int]:
     index, article = item
-    if article.published is None:
-        return (1, 0.0, index)
-    published = article.published
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    return (0, published.timestamp(), index)
+    when = timestamp(article.published)
+    return (1, 0.0, index) if when is None else (0, when, index)
 
 
 def in_publication_order(articles: Iterable[Article], buffer: int | None = None) -> Iterator[Article]:
@@ -154,22 +148,12 @@ def ingest(
     pending: deque[Future[tuple[list[Article], np.ndarray]]] = deque()
 
     def cluster_batch(processed: list[Article], vectors: np.ndarray) -> None:
-        unique: dict[str, int] = {}
-        for i, article in enumerate(processed):
-            unique.setdefault(article.id, i)
-        stats.skipped += len(processed) - len(unique)  # the same article twice in one batch
-        chosen = list(unique.values())
-        batch = [processed[i] for i in chosen]
-        near = cluster.near_duplicates(batch)
-        for article, vector in zip(batch, vectors[chosen]):
-            if db.contains(article):  # the same text at the same source twice in a row
-                stats.skipped += 1
-                continue
-            assignment = cluster.add(article, vector, near.get(article.id, []))
+        assignments, skipped = cluster.add_batch(processed, vectors)
+        stats.skipped += skipped
+        for assignment in assignments:
             stats.added += 1
             stats.new_stories += assignment.new_story
             stats.merges += len(assignment.merged)
-            stats.compares += assignment.compares
             if on_assign is not None:
                 on_assign(assignment)
         cluster.commit()
