@@ -216,9 +216,10 @@ def test_stories_agree_with_embedded_ingest(spark, tmp_path: Path) -> None:  # t
         if r.id == r.story:
             assert r.joined is None
         elif r.joined is not None:
-            assert got[r.joined] == r.story and r.via in {"near_duplicate", "text_reuse", "title_lead", "compare"}
-            assert (r.via == "compare") == (r.relation is not None) == (r.overall is not None)
-    assert {r.via for r in rows} >= {"near_duplicate", "compare"}
+            vias = {"near_duplicate", "text_reuse", "title_lead", "translation", "average_link"}
+            assert got[r.joined] == r.story and r.via in vias
+            assert r.score is not None and r.cosine is not None and r.terms is not None
+    assert {r.via for r in rows} >= {"near_duplicate", "average_link"}
     assert agreement(got, embedded_story, list(got)) >= 0.99
     assert agreement(got, embedded_story, [a.id for a in samples]) >= 0.99
 
@@ -319,7 +320,7 @@ def test_stories_agree_on_planted_corpus(spark, semeval_path: Path, tmp_path: Pa
     rows = spark_stories(spark, rdd, None).collect()
     got = {r.id: r.story for r in rows}
     assert set(got) == set(embedded_story) == {a.id for a in articles}
-    assert {r.via for r in rows} >= {"near_duplicate", "text_reuse", "compare"}  # rewrites join by text reuse
+    assert {r.via for r in rows} >= {"near_duplicate", "text_reuse", "average_link"}  # rewrites join by text reuse
     sizes = Counter(got.values())
     assert sum(size >= 3 for size in sizes.values()) > 200  # real stories, not just pairs of copies
     assert agreement(got, embedded_story, list(got)) >= 0.99

@@ -196,10 +196,11 @@ def _run_story(args: argparse.Namespace) -> int:
     from samestory.stories import trace
 
     with _open_db(args.db) as store:
-        articles = [s.article for s in store.story(args.id)]
-    if not articles:
+        stored = store.story(args.id)
+    if not stored:
         raise SamestoryError(f"{args.db}: no story {args.id} (see `samestory stories --db {args.db}`)")
-    result = trace(articles, story_id=args.id)
+    joins = {s.article.id: s.join for s in stored if s.join}
+    result = trace([s.article for s in stored], story_id=args.id, joins=joins)
     if args.json:
         _print_json(result.to_dict())
     else:

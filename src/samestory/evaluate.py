@@ -27,6 +27,8 @@ from samestory import config
 from samestory.article import Article, make_id
 from samestory.compare.model import DIMENSIONS
 from samestory.errors import InputError
+from samestory.store import open_store
+from samestory.stories.decision import StoryRules
 
 log = logging.getLogger(__name__)
 
@@ -399,11 +401,55 @@ class StoriesReport:
     stories: int  # predicted stories
     gold_stories: int
     seconds: float = 0.0
+    method: str = "samestory"
+    baseline: StoriesReport | None = None  # the TF-IDF baseline on the same articles (tfidf_stories)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
+        out: dict[str, Any] = {}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            if isinstance(value, StoriesReport):
+                value = value.to_dict()
+            out[name] = round(value, 4) if isinstance(value, float) else value
+        return out
 
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+def tfidf_stories(articles: Sequence[Article], *, threshold: float, window_days: float) -> dict[str, int]:
+    """The baseline partition: TF-IDF (words, 1-2 grams, sublinear tf, smooth idf, fitted on the articles'
+    title and text) cosine, 0 for two dated articles more than `window_days` apart, average-link
+    agglomerative clustering cut at `threshold` (scipy). Article id -> cluster."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.sparse import csr_matrix
+    from scipy.spatial.distance import squareform
+
+    from samestory.article import timestamp
+    from samestory.text import normalize, words
+
+    if len(articles) < 2:
+        return {a.id: 0 for a in articles}
+    vocabulary: dict[str, int] = {}
+    rows, cols, counts = [], [], []
+    for i, article in enumerate(articles):
+        tokens = words(normalize(f"{article.title}\n{article.text}"))
+        grams: dict[int, int] = defaultdict(int)
+        for gram in [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]:
+            grams[vocabulary.setdefault(gram, len(vocabulary))] += 1
+        rows += [i] * len(grams)
+        cols += list(grams)
+        counts += list(grams.values())
+    x = csr_matrix((1.0 + np.log(counts), (rows, cols)), shape=(len(articles), len(vocabulary)))
+    df = np.bincount(x.indices, minlength=len(vocabulary))
+    x = x.multiply(np.log((1 + len(articles)) / (1 + df)) + 1.0).tocsr()
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1))).ravel()
+    x = csr_matrix(x.multiply(1.0 / np.maximum(norms, 1e-12)[:, None]))
+    similarity = np.asarray((x @ x.T).todense())
+    times = np.array([timestamp(a.published) or np.nan for a in articles])
+    far = np.abs(times[:, None] - times[None, :]) > 86400.0 * window_days  # NaN (undated) compares False
+    similarity[far] = 0.0
+    distance = np.clip(1.0 - similarity, 0.0, None)
+    np.fill_diagonal(distance, 0.0)
+    labels = fcluster(linkage(squareform(distance, checks=False), "average"), 1.0 - threshold, "distance")
+    return {a.id: int(label) for a, label in zip(articles, labels)}
 
 
 def _f1(p: float, r: float) -> float:
@@ -518,36 +564,54 @@ def read_story_labels(
 
 
 def evaluate_stories(
-    path: str | Path, *, db: str | Path | None = None, languages: set[str] | None = None
+    path: str | Path,
+    *,
+    db: str | Path | None = None,
+    languages: set[str] | None = None,
+    rules: StoryRules | None = None,
+    process: Callable[[Article], Article] | None = None,
 ) -> StoriesReport:
-    """Cluster the labelled articles (into `db`, or a temporary store) and score against the gold labels."""
+    """Cluster the labelled articles (into `db`, or a temporary store) with `rules`, score against the gold
+    labels, and score the TF-IDF baseline (`tfidf_stories`) on the same articles (`report.baseline`)."""
     import tempfile
     import time
 
-    from sklearn.metrics import adjusted_rand_score
-
-    from samestory.store import open_store
     from samestory.stories import ingest
 
     articles, gold, pairs = read_story_labels(path, languages=languages)
-    mode = "articles" if gold is not None else "pairs"
+    rules = rules or StoryRules()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="samestory-eval-") as tmp:
         target = Path(db) if db else Path(tmp) / "eval.db"
-        stats = ingest(articles, target, process=_processor())
+        ingest(articles, target, process=process or _processor(), rules=rules)
         with open_store(target) as store:
             final = store.assignments()
     seconds = time.perf_counter() - started
-    predicted = {i: final.get(i, -1) for i in (a.id for a in articles)}
+    mode = "articles" if gold is not None else "pairs"
     if gold is None:
         gold = _components([a.id for a in articles], [(a, b) for a, b, same in pairs if same])
+    predicted = {a.id: final.get(a.id, -1) for a in articles}
+    report = _score_stories(predicted, gold, pairs, mode, seconds, "samestory")
+    started = time.perf_counter()
+    baseline = tfidf_stories(articles, threshold=config.STORY_EVAL_TFIDF_THRESHOLD, window_days=rules.window_days)
+    report.baseline = _score_stories(baseline, gold, pairs, mode, time.perf_counter() - started, "tfidf")
+    return report
+
+
+def _score_stories(
+    predicted: dict[str, Any],
+    gold: dict[str, str],
+    pairs: Sequence[tuple[str, str, bool]],
+    mode: str,
+    seconds: float,
+    method: str,
+) -> StoriesReport:
     p, r, f = pairwise_scores(predicted, pairs)
     bp, br, bf = bcubed(predicted, gold)
     items = list(gold)
-    ari = float(adjusted_rand_score([gold[i] for i in items], [predicted[i] for i in items]))
     return StoriesReport(
         mode=mode,
-        articles=len(articles),
+        articles=len(items),
         pairs=len(pairs),
         precision=p,
         recall=r,
@@ -555,12 +619,28 @@ def evaluate_stories(
         bcubed_precision=bp,
         bcubed_recall=br,
         bcubed_f1=bf,
-        ari=ari,
+        ari=adjusted_rand([gold[i] for i in items], [predicted[i] for i in items]),
         stories=len(set(predicted.values())),
         gold_stories=len(set(gold.values())),
         seconds=seconds,
+        method=method,
     )
 
+
+def adjusted_rand(gold: Sequence[Any], predicted: Sequence[Any]) -> float:
+    """The adjusted Rand index (Hubert and Arabie 1985) of two labellings of the same items."""
+    from collections import Counter
+
+    def pairs(n: int | float) -> float:
+        return n * (n - 1) / 2
+
+    total = pairs(len(gold))
+    both = sum(pairs(n) for n in Counter(zip(gold, predicted)).values())
+    a = sum(pairs(n) for n in Counter(gold).values())
+    b = sum(pairs(n) for n in Counter(predicted).values())
+    expected = a * b / total if total else 0.0
+    top = (a + b) / 2
+    return 1.0 if top == expected else (both - expected) / (top - expected)
 
 def format_report(report: Report) -> str:
     """The figures as plain text: for each dimension, a row per language pair, a column per system."""

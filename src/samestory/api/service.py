@@ -139,7 +139,8 @@ class Service:
         with self._work:
             found = self._traces.get(key)
             if found is None:
-                found = trace([s.article for s in stored], story_id=story_id)
+                joins = {s.article.id: s.join for s in stored if s.join}
+                found = trace([s.article for s in stored], story_id=story_id, joins=joins)
                 for stale in [k for k in self._traces if k[0] == story_id]:  # the story has changed since
                     del self._traces[stale]
                 self._traces[key] = found

@@ -19,7 +19,7 @@ from samestory.article import Article
 class Join:
     """Why an article is in its story: the decision that put it there (`samestory.stories.decision`)."""
 
-    via: str  # near_duplicate, text_reuse, title_lead, average_link, or new (it founded the story)
+    via: str  # near_duplicate, text_reuse, title_lead, translation, average_link, or new (founded the story)
     joined: str | None = None  # id of the member it is most similar to, in the story it joined
     score: float | None = None  # average_link: mean similarity to the members compared; else the link's
     cosine: float | None = None  # title+lead cosine with `joined`
@@ -28,18 +28,19 @@ class Join:
     members: int = 0  # members of the story the article was compared with
 
     def explain(self) -> str:
-        """One line: why the article is in its story."""
+        """Why the article is in its story, as the end of "joined because it ..."."""
         if self.via == "new":
-            return "first article of the story"
+            return "is the first article of the story"
         if self.via == "average_link":
             return (
-                f"similar to the story as a whole: mean similarity {self.score:.2f} to {self.members} "
-                f"member(s), most to {self.joined} (TF-IDF {self.terms:.2f}, title+lead {self.cosine:.2f})"
+                f"is similar to the story as a whole: mean similarity {self.score:.2f} to its {self.members} "
+                f"latest member(s), most to {self.joined} (TF-IDF {self.terms:.2f}, title+lead {self.cosine:.2f})"
             )
         reason = {
-            "near_duplicate": "a near-duplicate of",
-            "text_reuse": f"reuses the text of (word-shingle Jaccard {self.jaccard or 0:.2f})",
-            "title_lead": f"has nearly the same title and lead as (cosine {self.cosine or 0:.2f})",
+            "near_duplicate": "is a near-duplicate of",
+            "text_reuse": f"reuses the text (word-shingle Jaccard {self.jaccard or 0:.2f}) of",
+            "title_lead": f"has nearly the same title and lead (cosine {self.cosine or 0:.2f}) as",
+            "translation": "is a translation, by compare(), of",
         }.get(self.via, self.via)
         return f"{reason} {self.joined}"
 

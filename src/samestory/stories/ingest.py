@@ -32,6 +32,7 @@ from samestory.embed import threads as embed_threads
 from samestory.index.vectors import embed_leads
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
+from samestory.stories.decision import StoryRules
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ def ingest(
     on_assign: Callable[[Assignment], None] | None = None,
     batch_size: int | None = None,
     clusterer: Clusterer | None = None,
+    rules: StoryRules | None = None,
     workers: int = 0,
 ) -> IngestStats:
     """Add raw articles to a store and put each one in a story. Returns what was done.
@@ -127,13 +129,14 @@ def ingest(
     `process` (default `samestory.pipeline.process`: clean + understand, entities included) and the title+lead
     embedding run in `workers` processes (forked; 0: in this one), a batch ahead of the clustering, which
     stays in this process and in publication order: the stories are the same for any number of workers.
-    `progress` is called after each committed batch; `on_assign` after each article.
+    `progress` is called after each committed batch; `on_assign` after each article. `rules`: the story
+    decision's thresholds for a clusterer made here (default `StoryRules()`).
     """
     if process is None:
         from samestory.pipeline import process
     own_store = not isinstance(store, SQLiteStore)
     db = SQLiteStore(store) if own_store else store  # type: ignore[arg-type]
-    cluster = clusterer or Clusterer(db)
+    cluster = clusterer or Clusterer(db, rules=rules)
     size = config.STORY_BATCH if batch_size is None else batch_size
     stats = IngestStats()
     started = time.perf_counter()

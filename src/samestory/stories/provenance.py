@@ -23,6 +23,7 @@ from samestory import config
 from samestory.article import Article
 from samestory.compare import Comparison, compare
 from samestory.compare.passages import Passage
+from samestory.store.base import Join
 from samestory.text import words
 
 DERIVED = frozenset({"duplicate", "rewrite", "translation"})
@@ -47,6 +48,7 @@ class Copy:
     passages: list[Passage]
     added: list[str]  # its sentences the original doesn't have
     flags: list[str] = field(default_factory=list)
+    join: Join | None = None  # why it is in the story (the clusterer's decision), when known
 
 
 @dataclass(slots=True)
@@ -85,6 +87,7 @@ class Provenance:
                         for p in c.passages
                     ],
                     "added": c.added,
+                    "joined": c.join.to_dict() if c.join else None,
                 }
                 for c in self.copies
             ],
@@ -130,8 +133,9 @@ def _credits(article: Article, original: Article) -> bool:
     return len(outlet) >= 4 and outlet.replace("-", " ").casefold() in text.replace("-", " ").casefold()
 
 
-def trace(articles: list[Article], story_id: int = 0) -> Provenance:
-    """Find the likely original of a story's articles and measure every other article against it."""
+def trace(articles: list[Article], story_id: int = 0, joins: dict[str, Join] | None = None) -> Provenance:
+    """Find the likely original of a story's articles and measure every other article against it; `joins`
+    (article id -> why it is in the story) are shown beside each copy's relation to the original."""
     if not articles:
         raise ValueError("trace() needs at least one article")
     ordered = sorted(articles, key=_when)[: config.STORY_TRACE_MAX]
@@ -165,6 +169,7 @@ def trace(articles: list[Article], story_id: int = 0) -> Provenance:
                 passages=result.passages,
                 added=result.added,
                 flags=content_farm_flags(other, story_words, result.relation, original),
+                join=(joins or {}).get(other.id),
             )
         )
     return Provenance(

@@ -48,6 +48,8 @@ def print_story(result: Provenance, console: Console | None = None) -> None:
             f"{_when(a.published)}[/dim]"
         )
         console.print(f"  took {c.coverage:.0%} of its text from the original; {len(c.passages)} aligned passage(s)")
+        if c.join is not None:
+            console.print(f"  [dim]joined the story: {c.join.explain()}[/dim]", highlight=False)
         if c.flags:
             console.print(f"  [red]content-farm signs: {', '.join(c.flags)}[/red]")
         for p in c.passages[:3]:
@@ -59,12 +61,15 @@ def print_story(result: Provenance, console: Console | None = None) -> None:
 
 
 def print_eval(report: StoriesReport, console: Console | None = None) -> None:
-    """The clustering figures."""
+    """The clustering figures, samestory's beside the TF-IDF baseline's of the same run."""
     console = console or Console()
+    reports = [report] + ([report.baseline] if report.baseline else [])
     table = Table(title=f"stories: {report.articles} articles, {report.pairs} labelled pairs ({report.mode})")
     table.add_column("figure")
-    table.add_column("value", justify="right")
+    for r in reports:
+        table.add_column(r.method, justify="right")
     for name in ("precision", "recall", "f1", "bcubed_precision", "bcubed_recall", "bcubed_f1", "ari"):
-        table.add_row(name, f"{getattr(report, name):.3f}")
-    table.add_row("stories (gold)", f"{report.stories} ({report.gold_stories})")
+        table.add_row(name, *(f"{getattr(r, name):.3f}" for r in reports))
+    table.add_row("stories (gold)", *(f"{r.stories} ({r.gold_stories})" for r in reports))
+    table.add_row("seconds", *(f"{r.seconds:.1f}" for r in reports))
     console.print(table)
