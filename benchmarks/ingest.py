@@ -14,11 +14,11 @@ N / 500 days, so a 7-day window holds about 3,500 articles.
 Each system runs in its own process (its peak memory is its own, corpus and models included):
 - samestory: Reader -> clean -> understand (entities from the title+lead) -> title+lead embedding, in
   `default_workers()` worker processes (1 on 2 cores) -> MinHash, vector and entity indexes -> online
-  clustering (copies join at once: near-duplicates, text reuse, title+lead cosine >= 0.9; then the gate, and
-  compare() on the candidates still unsettled) -> SQLite.
+  clustering (copies join at once: near-duplicates, text reuse, title+lead cosine >= 0.9, translations; the
+  others join the story with the best average link, `samestory.stories.decision`) -> SQLite.
 - tfidf: Reader -> scikit-learn TfidfVectorizer over all texts -> in publication order, an article joins
   the story of every earlier article within the window with cosine >= 0.5 (union-find).
-Printed: articles/s, peak memory, compare() calls, pairwise precision / recall / F1 and adjusted Rand index
+Printed: articles/s, peak memory, stories merged, pairwise precision / recall / F1 and adjusted Rand index
 against the planted stories.
 """
 
@@ -166,7 +166,8 @@ def run_samestory(stream: Path, workdir: Path) -> dict[str, object]:
         "seconds": round(seconds, 1),
         "articles": stats.read,
         "added": stats.added,
-        "compares": stats.compares,
+        "new_stories": stats.new_stories,
+        "merges": stats.merges,
         "workers": workers,
         "db_mb": round(sum(p.stat().st_size for p in workdir.glob("bench.db*")) / 2**20, 1),
         **scores(predicted, gold_of(stream)),
@@ -221,7 +222,7 @@ def child(system: str, stream: Path, workdir: Path) -> None:
 def stages(stream: Path) -> dict[str, float]:
     """CPU milliseconds an article of each stage, on one core, in this process (`--stages`): what a worker
     does (clean, understand, entities, the title+lead embedding), then the whole ingest without workers; the
-    clustering (indexes, candidates, decisions, compare(), the store) is the difference. Also the sentence
+    clustering (indexes, candidates, decisions, the store) is the difference. Also the sentence
     encoder's own rate, which both sides spend most of their time in."""
     os.environ["SAMESTORY_EMBED_THREADS"] = "1"
     from samestory.clean import clean
@@ -271,7 +272,7 @@ def stages(stream: Path) -> dict[str, float]:
         "worker_ms": round(prepare_ms, 3),
         "ingest_ms": round(total_ms, 3),
         "clustering_ms": round(total_ms - prepare_ms, 3),
-        "compare_calls_per_article": round(stats.compares / len(articles), 3),
+        "merges_per_article": round(stats.merges / len(articles), 3),
         "encoder_ms_per_sentence": round(encode_s * 1000 / len(texts), 3),
         "encoder_tokens_per_s": round(tokens / encode_s),
     }

@@ -117,7 +117,7 @@ def planted_stories(n: int, master: str, partitions: int) -> None:
         )
         print(
             f"embedded ingest ({default_workers()} workers): {n} articles, {embedded_s:.1f} s, "
-            f"{n / embedded_s:.1f} articles/s, {stats.compares} compare() calls"
+            f"{n / embedded_s:.1f} articles/s, {stats.new_stories} stories"
         )
         spark = session(master, shuffle_partitions=partitions)
         spark.sparkContext.setLogLevel("ERROR")
