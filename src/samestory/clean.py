@@ -242,7 +242,11 @@ def _lowered(text: str) -> str:
     """The text lower-cased, the same length, so that a pattern of lower-case letters matches it wherever the
     pattern with re.IGNORECASE matches the text (re also takes "ı" for "i" and "ſ" for "s"; "İ".lower() is two
     characters)."""
-    return text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower()
+    if not text.isascii():
+        for char, letter in (("İ", "i"), ("ı", "i"), ("ſ", "s")):
+            if char in text:
+                text = text.replace(char, letter)
+    return text.lower()
 
 
 def _may_repeat(text: str) -> bool:
@@ -311,13 +315,12 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         for needle, at, _ in hits:
             kinds_at.setdefault(starts[bisect.bisect_right(starts, at) - 1], set()).add(_INLINE_KIND[needle])
     spans: list[_Span] = []
-    title_key = normalize(title) if title else ""
-    title_word = max(title_key.split(), key=len) if title_key else ""
+    title_words = normalize(title).split() if title else []
     leading = True
     comment_seen = False
     author_lines: list[int] = []
     for index, (start, end) in enumerate(lines):
-        if start not in kinds_at and start not in gated and not (leading and title_key):
+        if start not in kinds_at and start not in gated and not (leading and title_words):
             leading = leading and not text[start:end].strip()
             continue
         content = text[start:end]
@@ -325,12 +328,7 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if not stripped:
             continue
         lead, tail = _trim(text, start, end)
-        if (
-            leading
-            and title_key
-            and title_word in unicodedata.normalize("NFKC", stripped).casefold()
-            and normalize(stripped) == title_key
-        ):
+        if leading and title_words and _has_words(stripped, title_words):
             spans.append(_Span(lead, tail, "repeated_title"))
             continue
         if start in gated and _HEADER.match(stripped):
@@ -351,6 +349,16 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
     if spans or _may_repeat(text):
         spans.extend(_repeats(text, lines, spans))
     return spans
+
+
+def _has_words(text: str, words: list[str]) -> bool:
+    """Whether `normalize(text)` is these words; reads the text's words only as far as they agree."""
+    found = WORD.finditer(unicodedata.normalize("NFKC", text).casefold())
+    for word in words:
+        match = next(found, None)
+        if match is None or match.group() != word:
+            return False
+    return next(found, None) is None
 
 
 def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
