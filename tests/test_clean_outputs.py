@@ -140,5 +140,19 @@ def test_clean_output_is_the_recorded_one() -> None:
     assert not changed, f"{len(changed)} text(s) clean differently, e.g. {changed[:5]}"
 
 
+def test_clean_all_in_worker_processes_gives_the_same_articles_in_order() -> None:
+    """Chunks cleaned in two processes come back whole and in input order."""
+    from samestory.clean import clean_all
+
+    articles = [article for _, article in _built(600)]
+    alone = [(a.id, a.text, a.removed) for a in clean_all(_built_copy(articles), workers=0)]
+    pooled = [(a.id, a.text, a.removed) for a in clean_all(_built_copy(articles), workers=2, chunk=64)]
+    assert pooled == alone and len(alone) == 600
+
+
+def _built_copy(articles: list[Article]) -> Iterator[Article]:
+    return (Article(id=a.id, title=a.title, text=a.text, language=a.language) for a in articles)
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
     RECORDED.write_text(json.dumps({name: _digest(article) for name, article in _cases()}, indent=0) + "\n")

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import bisect
 import logging
+import multiprocessing
 import re
 import unicodedata
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 
 from ahocorasick_rs import AhoCorasick
 
@@ -299,6 +304,34 @@ def clean(article: Article) -> Article:
     return article
 
 
+def clean_all(articles: Iterable[Article], *, workers: int = 0, chunk: int = 256) -> Iterator[Article]:
+    """`clean` over a stream, in order; with `workers`, in that many processes, `chunk` articles at a time and
+    at most two chunks a worker in flight (memory stays bounded whatever the stream's length)."""
+    if workers < 1:
+        return map(clean, articles)
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context)  # started now, before the caller starts threads
+    return _cleaned_by(pool, articles, workers, chunk)
+
+
+def _cleaned_by(
+    pool: ProcessPoolExecutor, articles: Iterable[Article], workers: int, chunk: int
+) -> Iterator[Article]:
+    stream = iter(articles)
+    pending: deque[Future[list[Article]]] = deque()
+    with pool:
+        while batch := list(islice(stream, chunk)):
+            pending.append(pool.submit(_clean_batch, batch))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _clean_batch(articles: list[Article]) -> list[Article]:
+    return [clean(a) for a in articles]
+
+
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
     """The spans of `text` that the rules remove, line by line, then bios and repeats. Only the lines that
     `_LINE_GATE` finds are tried by the whole-line rules, and only the in-line rules whose words
@@ -346,19 +379,29 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if start in kinds_at or start in gated:
             spans.extend(_inline(text, lead, tail, language, kinds_at.get(start, set())))
     spans.extend(_bios(text, lines, author_lines, spans))
-    if spans or _may_repeat(text):
+    if spans or (sum(end > start for start, end in lines) > 1 and _may_repeat(text)):
         spans.extend(_repeats(text, lines, spans))
     return spans
 
 
 def _has_words(text: str, words: list[str]) -> bool:
-    """Whether `normalize(text)` is these words; reads the text's words only as far as they agree."""
-    found = WORD.finditer(unicodedata.normalize("NFKC", text).casefold())
-    for word in words:
-        match = next(found, None)
-        if match is None or match.group() != word:
-            return False
-    return next(found, None) is None
+    """Whether `normalize(text)` is these words. Reads a start of the text cut before a space (where
+    normalisation can't join two characters), long enough to tell, else the whole text."""
+    cut = text.find(" ", 2 * sum(map(len, words)) + 64)
+    for part in (text[:cut], text) if cut > 0 else (text,):
+        found = WORD.finditer(unicodedata.normalize("NFKC", part).casefold())
+        for word in words:
+            match = next(found, None)
+            if match is None:
+                break  # the start read is too short to tell: read the whole text
+            if match.group() != word:
+                return False
+        else:
+            if next(found, None) is not None:
+                return False
+            if part is text:
+                return True
+    return False
 
 
 def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
