@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 _BULLET_CHARS = r"•·▪►▶➤→»›>*+|\-–—"
 _BULLET = re.compile(rf"^[\s{_BULLET_CHARS}]+")
-_LINE = re.compile(r"[^\n]*\n?")
 
 # Related-link markers. Strong markers need no colon and may be glued to the link title ("read alsoOil: ...").
 _STRONG = (
@@ -336,9 +335,7 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
     """The spans of `text` that the rules remove, line by line, then bios and repeats. Only the lines that
     `_LINE_GATE` finds are tried by the whole-line rules, and only the in-line rules whose words
     `_INLINE_NEEDLES` finds in a line are tried there."""
-    lines = [
-        (m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()
-    ]
+    lines = _lines(text)
     low = _lowered(text)
     gated = {start for start, end in lines if end > start and _LINE_GATE.match(low, start)}
     kinds_at: dict[int, set[str]] = {}  # line start -> what in-line rules may fire there
@@ -382,6 +379,17 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
     if spans or (sum(end > start for start, end in lines) > 1 and _may_repeat(text)):
         spans.extend(_repeats(text, lines, spans))
     return spans
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line, its line break and the carriage returns before it left out."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        out.append((at, at + len(line.rstrip("\r"))))
+        at += len(line) + 1
+    if not text or text.endswith("\n"):
+        out.pop()  # nothing after the last line break
+    return out
 
 
 def _has_words(text: str, words: list[str]) -> bool:
@@ -590,7 +598,7 @@ def _apply(raw: str, spans: list[_Span]) -> tuple[str, list[Removal]]:
             at += 1
     out.append(raw[at:])
     text = "".join(out)
-    if " \n" in text or "\t\n" in text or "\n\n\n" in text:  # else the substitutions find nothing
+    if "\n" in text and (" \n" in text or "\t\n" in text or "\n\n\n" in text):  # else nothing to substitute
         text = re.sub(r"[ \t]+\n", "\n", text)
         text = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+\n", "\n\n", text))
     return text.strip(), removed
