@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -22,7 +24,7 @@ from conftest import EXAMPLES, SEEDS, SEMEVAL  # noqa: E402
 
 from samestory.article import Article  # noqa: E402
 from samestory.clean import clean  # noqa: E402
-from samestory.text import sentences  # noqa: E402
+from samestory.text import normalize, sentences  # noqa: E402
 
 RECORDED = Path(__file__).with_name("clean_outputs.json")
 
@@ -152,6 +154,22 @@ def test_clean_all_in_worker_processes_gives_the_same_articles_in_order() -> Non
 
 def _built_copy(articles: list[Article]) -> Iterator[Article]:
     return (Article(id=a.id, title=a.title, text=a.text, language=a.language) for a in articles)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Council", "approves", "BUDGET", "ﬁnal", "Straße", "x²", "É", "e\u0301", "--", "…"]),
+             max_size=8),
+    st.text(alphabet=st.sampled_from(list(" ,.\n-\u00a0\u0301")), max_size=6),
+    st.integers(min_value=0, max_value=120),
+)
+def test_title_test_reads_as_normalize_does(words: list[str], gap: str, padding: int) -> None:
+    """The repeated-title test, which may read only the start of a line, agrees with comparing `normalize`."""
+    from samestory.clean import _has_words
+
+    title = " ".join(words)
+    for line in (title, f"{title}{gap}", f"{'-' * padding} {gap.join(words)}", f"{title} {'x ' * padding}"):
+        assert _has_words(line, normalize(title).split()) == (normalize(line) == normalize(title)), line
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
