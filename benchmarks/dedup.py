@@ -384,6 +384,32 @@ def templated(n: int, pools: list[list[str]], seed: int, folder: Path, threshold
         print(f"{name}: {json.dumps(r)}")
 
 
+def stages(path: Path, n: int, threshold: float, shingle: int) -> None:
+    """CPU µs an article of each stage of the command, one after the other in this process: reading the
+    file, cleaning (one core), the kernel on the cleaned articles (both of its threads), and the start-up
+    imports (the compiled kernels' Unicode table included)."""
+    from samestory.clean import clean_all
+    from samestory.read import Reader
+
+    used = time.process_time()
+    articles = list(Reader().read([str(path)]))
+    read = time.process_time() - used
+    used = time.process_time()
+    cleaned = list(clean_all(articles))
+    cleaning = time.process_time() - used
+    find_duplicates(cleaned[:1000], threshold=threshold, shingle=shingle)  # load the compiled kernels
+    used = time.process_time()
+    find_duplicates(cleaned, threshold=threshold, shingle=shingle)
+    kernel = time.process_time() - used
+    imports = subprocess.run(
+        [sys.executable, "-c", "import time; import samestory.cli, samestory.read, samestory.clean, "
+         "samestory.dedup; print(time.process_time())"], capture_output=True, text=True, check=True
+    ).stdout
+    per = {"read": read, "clean": cleaning, "kernel (sketch + index + groups)": kernel}
+    print("CPU µs an article: " + ", ".join(f"{k} {v / n * 1e6:.1f}" for k, v in per.items())
+          + f"; start-up {float(imports):.2f} s CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="articles in the corpus")
@@ -393,6 +419,7 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="also run the kernel into a SQLite file")
     parser.add_argument("--shingle", type=int, default=config.MINHASH_SHINGLE, help="words per shingle (both)")
     parser.add_argument("--templated", type=int, default=0, metavar="N", help="templated records against distinct")
+    parser.add_argument("--stages", action="store_true", help="CPU an article of each stage, then stop")
     parser.add_argument("--datasketch-on", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.datasketch_on:
@@ -414,6 +441,9 @@ def main() -> None:
             f"{sum(k in COPY_KINDS for k in kinds)} copies, {kinds.count(NEGATIVE)} rewrites, "
             f"{path.stat().st_size / 2**20:.0f} MiB of JSON Lines, built in {time.perf_counter() - t:.1f} s"
         )
+        if args.stages:
+            stages(path, args.n, args.threshold, args.shingle)
+            return
         index_of = {a.id: i for i, a in enumerate(articles)}
         results: dict[str, dict[str, object]] = {}
         results["samestory dedup (command)"] = run_command(str(path), args.n, args.threshold)

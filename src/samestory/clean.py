@@ -242,6 +242,29 @@ _INLINE_NEEDLES = AhoCorasick([word for words in _INLINE_KINDS.values() for word
 _INLINE_KIND = [kind for kind, words in _INLINE_KINDS.items() for _ in words]
 
 
+# An ad label exactly as the in-line ad rule writes it (capitalised), to tell an ad from "die Anzeige gegen".
+_AD_LABEL = re.compile(_ADS_CAPITALISED)
+# How far before a word found by _INLINE_NEEDLES a match of its rule can start (the longest marker holding
+# it), and how far after it the rule is looked for (a cut makes the rule's ends match more, never less).
+_BEFORE, _AFTER = 40, 300
+
+
+def _may_fire(kind: str, text: str, start: int, end: int, at: int) -> bool:
+    """Whether the in-line rule of `kind` can match around the word _INLINE_NEEDLES found at `at` in the line
+    text[start:end]: one search in a window instead of over the whole line (few words found are boilerplate:
+    "die Anzeige", "by email", "related to")."""
+    if kind == "ad":
+        return _AD_LABEL.match(text, at) is not None
+    window = max(start, at - _BEFORE), min(end, at + _AFTER)
+    if kind == "related":
+        return _RELATED_INLINE.search(text, *window) is not None
+    if kind == "widget":
+        return _WIDGET.search(text, *window) is not None
+    if kind == "share":
+        return _SHARE_TAIL.search(text, *window) is not None
+    return True  # a credit: rare enough to look for over the line
+
+
 def _lowered(text: str) -> str:
     """The text lower-cased, the same length, so that a pattern of lower-case letters matches it wherever the
     pattern with re.IGNORECASE matches the text (re also takes "ı" for "i" and "ſ" for "s"; "İ".lower() is two
@@ -343,7 +366,10 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
     if hits:
         starts = [a for a, _ in lines]
         for needle, at, _ in hits:
-            kinds_at.setdefault(starts[bisect.bisect_right(starts, at) - 1], set()).add(_INLINE_KIND[needle])
+            start, end = lines[bisect.bisect_right(starts, at) - 1]
+            kind = _INLINE_KIND[needle]
+            if _may_fire(kind, text, start, end, at):
+                kinds_at.setdefault(start, set()).add(kind)
     spans: list[_Span] = []
     title_words = normalize(title).split() if title else []
     leading = True
@@ -376,7 +402,7 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if start in kinds_at or start in gated:
             spans.extend(_inline(text, lead, tail, language, kinds_at.get(start, set())))
     spans.extend(_bios(text, lines, author_lines, spans))
-    if spans or (sum(end > start for start, end in lines) > 1 and _may_repeat(text)):
+    if sum(end > start for start, end in lines) > 1 and (spans or _may_repeat(text)):  # a repeat needs 2 lines
         spans.extend(_repeats(text, lines, spans))
     return spans
 
