@@ -983,9 +983,10 @@ class MinHashIndex:
         return found
 
     def describe(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray | None]]:
-        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and sorted distinct
-        shingle hashes (None unless added in this session with keep_shingles=True)."""
-        sets = [self._distinct_shingles(r) for r in rows.tolist()]
+        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes
+        (None unless added in this session with keep_shingles=True), as kept: not copied into sorted distinct
+        arrays here, which for every article of a large run would double the memory they take."""
+        sets = [self._shingles.get(r) for r in rows.tolist()]
         return self._store.ids(rows.tolist()), self._store.published(rows), self._store.signatures(rows), sets
 
 
