@@ -172,5 +172,15 @@ def test_title_test_reads_as_normalize_does(words: list[str], gap: str, padding:
         assert _has_words(line, normalize(title).split()) == (normalize(line) == normalize(title)), line
 
 
+def test_in_line_rules_are_found_past_a_long_run_of_spaces() -> None:
+    """The windows the in-line rules are looked for in stretch over white space as the rules do."""
+    from samestory.clean import _AFTER
+
+    story = "The council approved the budget on Tuesday. "
+    for gap in (" " * (_AFTER + 50), "\t" * (_AFTER + 5)):
+        article = clean(Article(id="x", text=f"{story}Related{gap}: Floods hit the north again"))
+        assert [r.rule for r in article.removed] == ["related_link"], gap[:1]
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
     RECORDED.write_text(json.dumps({name: _digest(article) for name, article in _cases()}, indent=0) + "\n")

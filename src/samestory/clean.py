@@ -245,8 +245,10 @@ _INLINE_KIND = [kind for kind, words in _INLINE_KINDS.items() for _ in words]
 # An ad label exactly as the in-line ad rule writes it (capitalised), to tell an ad from "die Anzeige gegen".
 _AD_LABEL = re.compile(_ADS_CAPITALISED)
 # How far before a word found by _INLINE_NEEDLES a match of its rule can start (the longest marker holding
-# it), and how far after it the rule is looked for (a cut makes the rule's ends match more, never less).
+# it), and how far after it the rule is looked for (a cut makes the rule's ends match more, never less; it
+# is moved past white space, which `\s*` in a rule can run over).
 _BEFORE, _AFTER = 40, 300
+_SPACES = re.compile(r"\s*")
 
 
 def _may_fire(kind: str, text: str, start: int, end: int, at: int) -> bool:
@@ -255,7 +257,7 @@ def _may_fire(kind: str, text: str, start: int, end: int, at: int) -> bool:
     "die Anzeige", "by email", "related to")."""
     if kind == "ad":
         return _AD_LABEL.match(text, at) is not None
-    window = max(start, at - _BEFORE), min(end, at + _AFTER)
+    window = max(start, at - _BEFORE), min(end, _SPACES.match(text, min(end, at + _AFTER)).end() + 1)
     if kind == "related":
         return _RELATED_INLINE.search(text, *window) is not None
     if kind == "widget":
