@@ -1,21 +1,33 @@
-"""Near-duplicate detection: samestory against datasketch's MinHashLSH on one planted corpus, in one run.
+"""Near-duplicate detection as a user runs it: `samestory dedup FILE.jsonl` against datasketch reading the same
+file, each a process timed from its start to its last line; and the kernel alone, in one run.
 
-    .venv/bin/python benchmarks/dedup.py --n 10000
-    .venv/bin/python benchmarks/dedup.py --n 1000000 --no-datasketch
+    .venv/bin/python benchmarks/dedup.py --n 100000
+    .venv/bin/python benchmarks/dedup.py --n 10000 --sqlite --threshold 0.5
+    .venv/bin/python benchmarks/dedup.py --templated 400000      # templated records against distinct ones
 
 The corpus: N articles. Originals are 12-20 sentences drawn at random from the texts of one language of the
 SemEval-2022 Task 8 pairs (read from /work/shared/data at run time). Copies of an earlier original are
 planted at known edits: verbatim; case, punctuation and spacing changed; boilerplate lines added; the last
 tenth cut; 1% and 3% of the words deleted, inserted or replaced. Rewrites (30% of the words edited and the
-sentences shuffled) are planted as hard negatives: same source, not near-duplicates.
+sentences shuffled) are planted as hard negatives: same source, not near-duplicates. The corpus is written as
+JSON Lines (id, title: the first 8 words, published: one minute apart, text) to a temporary folder.
 
 A pair is a true pair when both articles are the original or copies of it. Each system's groups (connected
-components of its matches) give its predicted pairs. Both systems see the same shingles (3 words of
-samestory.text.normalize; datasketch shingles in Python, as its users do), 128 permutations, threshold 0.8.
-Printed: articles/s of each and their ratio (and the ratio of their CPU seconds), recall and precision on the planted pairs, recall per copy
-kind, peak memory above the corpus, index bytes per article. samestory's compiled kernels are loaded (compiled
-on the very first run, then cached) by a run on the first 1,000 articles before the timed run; that
-start-up is printed as warmup_seconds.
+components of its matches) give its predicted pairs. Rows:
+- `samestory dedup` (command): `python -m samestory.cli dedup FILE --json --threshold T` in a new process,
+  from its start to its exit (import, reading, cleaning, sketching, indexing, grouping, output).
+- datasketch (script): this file run with `--datasketch-on FILE` in a new process: json.loads each line,
+  3-word shingles of samestory.text.normalize built in Python (as datasketch's users write them), MinHash
+  and MinHashLSH (query, then insert) per article, groups = connected candidates, printed. Its loop alone
+  (texts already read) is also printed, for the kernel ratio.
+- samestory kernel: `find_duplicates` on the articles already in memory (not cleaned), in this process,
+  after a warm-up run on 1,000 articles that loads the compiled kernels (`--sqlite`: also into a SQLite file).
+Printed per row: seconds, articles/s, CPU seconds (user + system of the process), peak resident memory,
+recall, precision, recall per copy kind; then the ratios.
+
+`--templated N`: N records of one template ("<a shared sentence> Record i was filed from station i%13 in lane
+i%97.") and N distinct articles of the corpus, each file deduplicated by the command: seconds per record and
+peak memory of each.
 """
 
 from __future__ import annotations
@@ -25,10 +37,13 @@ import gc
 import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
@@ -48,6 +63,7 @@ BOILERPLATE = [
 ]
 COPY_KINDS = ["verbatim", "format", "boilerplate", "cut10", "edit1", "edit3"]
 NEGATIVE = "rewrite30"
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 # --- the corpus --------------------------------------------------------------------------------------------
@@ -219,7 +235,6 @@ class PeakMemory:
 def run_samestory(
     articles: list[Article], threshold: float, db: str | None, shingle: int
 ) -> dict[str, object]:
-    index_of = {a.id: i for i, a in enumerate(articles)}
     start = time.perf_counter()  # load (or, the first time, compile) the kernels, outside the timed run
     find_duplicates(articles[:1000], threshold=threshold, shingle=shingle)
     warmup = time.perf_counter() - start
@@ -232,8 +247,7 @@ def run_samestory(
     out["warmup_seconds"] = round(warmup, 2)
     out["cpu_seconds"] = round(cpu, 2)  # both threads (sketching runs one batch ahead in a second one)
     out["peak_mib"] = round(mem.mib)
-    clusters = [[index_of[m.id] for m in g.members] for g in groups]
-    out["clusters"] = clusters
+    out["clusters"] = [[m.id for m in g.members] for g in groups]
     if db:
         out["index_bytes_per_article"] = round(
             sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*")) / len(articles)
@@ -250,50 +264,150 @@ def memory_index_bytes(articles: list[Article], threshold: float, shingle: int) 
         return index._store.nbytes / len(articles)
 
 
-def run_datasketch(articles: list[Article], threshold: float, k: int, num_perm: int) -> dict[str, object]:
-    import pickle
-
+def datasketch_job(path: str, threshold: float, k: int, num_perm: int) -> None:
+    """The datasketch script: read the file, group its articles, print one JSON line of ids per group (and
+    the loop's own seconds on stderr)."""
     from datasketch import MinHash, MinHashLSH
 
-    gc.collect()
-    with PeakMemory() as mem:
-        start, cpu = time.perf_counter(), time.process_time()
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        parent = list(range(len(articles)))
+    with open(path, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    start = time.perf_counter()
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    parent = list(range(len(records)))
 
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
 
-        shingle_s = 0.0
-        for i, article in enumerate(articles):
-            t = time.perf_counter()
-            words = normalize(article.text).split()
-            shingles = {" ".join(words[j : j + k]).encode("utf-8") for j in range(max(1, len(words) - k + 1))}
-            shingle_s += time.perf_counter() - t
-            m = MinHash(num_perm=num_perm, seed=config.MINHASH_SEED)
-            m.update_batch(shingles)
-            for other in lsh.query(m):
-                a, b = find(i), find(int(other))
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            lsh.insert(str(i), m)
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    clusters: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(articles)):
-        clusters[find(i)].append(i)
-    return {
+    for i, record in enumerate(records):
+        words = normalize(record["text"]).split()
+        shingles = {" ".join(words[j : j + k]).encode("utf-8") for j in range(max(1, len(words) - k + 1))}
+        m = MinHash(num_perm=num_perm, seed=config.MINHASH_SEED)
+        m.update_batch(shingles)
+        for other in lsh.query(m):
+            a, b = find(i), find(int(other))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        lsh.insert(str(i), m)
+    clusters: dict[int, list[str]] = defaultdict(list)
+    for i, record in enumerate(records):
+        clusters[find(i)].append(record["id"])
+    loop = time.perf_counter() - start
+    for ids in clusters.values():
+        if len(ids) > 1:
+            sys.stdout.write(json.dumps(ids) + "\n")
+    sys.stderr.write(json.dumps({"loop_seconds": loop, "bands_rows": [lsh.b, lsh.r]}) + "\n")
+
+
+def run_process(command: list[str], n: int) -> tuple[dict[str, object], str, str]:
+    """Run a command from its start to its exit: wall and CPU seconds, peak resident memory, its output."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    output: dict[str, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda name, pipe: output.__setitem__(name, pipe.read()), args=(name, pipe))
+        for name, pipe in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    out, err = output["out"].decode(), output["err"].decode()
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command[:4])} failed ({process.returncode}): {err[-2000:]}")
+    result: dict[str, object] = {
         "seconds": round(seconds, 2),
-        "articles_per_s": round(len(articles) / seconds),
-        "articles_per_s_without_shingling": round(len(articles) / (seconds - shingle_s)),
-        "cpu_seconds": round(cpu, 2),
-        "peak_mib": round(mem.mib),
-        "index_bytes_per_article": round(len(pickle.dumps(lsh)) / len(articles)),
-        "bands_rows": [lsh.b, lsh.r],
-        "clusters": [c for c in clusters.values() if len(c) > 1],
+        "articles_per_s": round(n / seconds),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_mib": round(usage.ru_maxrss / 1024),
     }
+    return result, out, err
+
+
+def run_command(path: str, n: int, threshold: float) -> dict[str, object]:
+    """`samestory dedup` on the file, as a user runs it."""
+    result, out, _ = run_process(
+        [sys.executable, "-m", "samestory.cli", "dedup", path, "--json", "--threshold", str(threshold)], n
+    )
+    result["clusters"] = [[m["id"] for m in json.loads(line)["members"]] for line in out.splitlines() if line]
+    return result
+
+
+def run_datasketch(path: str, n: int, threshold: float, k: int) -> dict[str, object]:
+    """The datasketch script on the file (`datasketch_job` in a new process)."""
+    result, out, err = run_process(
+        [sys.executable, __file__, "--datasketch-on", path, "--threshold", str(threshold), "--shingle", str(k)], n
+    )
+    stats = json.loads(err.strip().splitlines()[-1])
+    result["loop_seconds"] = round(stats["loop_seconds"], 2)
+    result["loop_articles_per_s"] = round(n / stats["loop_seconds"])
+    result["bands_rows"] = stats["bands_rows"]
+    result["clusters"] = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return result
+
+
+def write_jsonl(path: Path, articles: list[Article]) -> None:
+    """The corpus as a user's file: id, title (the first 8 words), published (a minute apart), text."""
+    with path.open("w", encoding="utf-8") as out:
+        for i, a in enumerate(articles):
+            published = (T0 + timedelta(minutes=i)).isoformat()
+            record = {"id": a.id, "title": " ".join(a.text.split()[:8]), "published": published, "text": a.text}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+TEMPLATE = (
+    "The regional transport authority published its daily freight bulletin for the northern corridor this"
+    " morning, listing every consignment that crossed the border checkpoint."
+)
+
+
+def templated(n: int, pools: list[list[str]], seed: int, folder: Path, threshold: float) -> None:
+    """The command on N templated records and on N distinct articles: seconds per record and peak memory."""
+    files = {"distinct": folder / "distinct.jsonl", "templated": folder / "templated.jsonl"}
+    articles, _, _ = corpus(n, seed, pools)
+    write_jsonl(files["distinct"], articles)
+    flood = [
+        Article(id=f"t{i}", text=f"{TEMPLATE} Record {i} was filed from station {i % 13} in lane {i % 97}.")
+        for i in range(n)
+    ]
+    write_jsonl(files["templated"], flood)
+    for name, path in files.items():
+        r = run_command(str(path), n, threshold)
+        sizes = sorted((len(c) for c in r.pop("clusters")), reverse=True)  # type: ignore[arg-type]
+        r["us_per_record"] = round(r["seconds"] / n * 1e6)  # type: ignore[operator]
+        r["groups"], r["largest_groups"] = len(sizes), sizes[:3]
+        print(f"{name}: {json.dumps(r)}")
+
+
+def stages(path: Path, n: int, threshold: float, shingle: int) -> None:
+    """CPU µs an article of each stage of the command, one after the other in this process: reading the
+    file, cleaning (one core), the kernel on the cleaned articles (both of its threads), and the start-up
+    imports (the compiled kernels' Unicode table included)."""
+    from samestory.clean import clean_all
+    from samestory.read import Reader
+
+    used = time.process_time()
+    articles = list(Reader().read([str(path)]))
+    read = time.process_time() - used
+    used = time.process_time()
+    cleaned = list(clean_all(articles))
+    cleaning = time.process_time() - used
+    find_duplicates(cleaned[:1000], threshold=threshold, shingle=shingle)  # load the compiled kernels
+    used = time.process_time()
+    find_duplicates(cleaned, threshold=threshold, shingle=shingle)
+    kernel = time.process_time() - used
+    imports = subprocess.run(
+        [sys.executable, "-c", "import time; import samestory.cli, samestory.read, samestory.clean, "
+         "samestory.dedup; print(time.process_time())"], capture_output=True, text=True, check=True
+    ).stdout
+    per = {"read": read, "clean": cleaning, "kernel (sketch + index + groups)": kernel}
+    print("CPU µs an article: " + ", ".join(f"{k} {v / n * 1e6:.1f}" for k, v in per.items())
+          + f"; start-up {float(imports):.2f} s CPU")
 
 
 def main() -> None:
@@ -302,45 +416,57 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threshold", type=float, default=config.DEDUP_THRESHOLD)
     parser.add_argument("--no-datasketch", action="store_true", help="run samestory only")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip the run into a SQLite file")
-    parser.add_argument(
-        "--shingle", type=int, default=config.MINHASH_SHINGLE, help="words per shingle (both)"
-    )
+    parser.add_argument("--sqlite", action="store_true", help="also run the kernel into a SQLite file")
+    parser.add_argument("--shingle", type=int, default=config.MINHASH_SHINGLE, help="words per shingle (both)")
+    parser.add_argument("--templated", type=int, default=0, metavar="N", help="templated records against distinct")
+    parser.add_argument("--stages", action="store_true", help="CPU an article of each stage, then stop")
+    parser.add_argument("--datasketch-on", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.datasketch_on:
+        datasketch_job(args.datasketch_on, args.threshold, args.shingle, config.MINHASH_NUM_PERM)
+        return
 
     pools = load_sentences()
-    t = time.perf_counter()
-    articles, family, kinds = corpus(args.n, args.seed, pools)
-    words = sum(len(a.text.split()) for a in articles[:1000]) / min(1000, len(articles))
-    print(
-        f"corpus: {args.n} articles ({words:.0f} words on average, {len(pools)} languages), "
-        f"{sum(k in COPY_KINDS for k in kinds)} copies, {kinds.count(NEGATIVE)} rewrites, "
-        f"built in {time.perf_counter() - t:.1f} s"
-    )
-
-    results: dict[str, dict[str, object]] = {}
-    results["samestory"] = run_samestory(articles, args.threshold, None, args.shingle)
-    results["samestory"]["index_bytes_per_article"] = round(
-        memory_index_bytes(articles, args.threshold, args.shingle)
-    )
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["samestory+sqlite"] = run_samestory(
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.templated:
+            templated(args.templated, pools, args.seed, Path(tmp), args.threshold)
+            return
+        t = time.perf_counter()
+        articles, family, kinds = corpus(args.n, args.seed, pools)
+        path = Path(tmp) / "corpus.jsonl"
+        write_jsonl(path, articles)
+        words = sum(len(a.text.split()) for a in articles[:1000]) / min(1000, len(articles))
+        print(
+            f"corpus: {args.n} articles ({words:.0f} words on average, {len(pools)} languages), "
+            f"{sum(k in COPY_KINDS for k in kinds)} copies, {kinds.count(NEGATIVE)} rewrites, "
+            f"{path.stat().st_size / 2**20:.0f} MiB of JSON Lines, built in {time.perf_counter() - t:.1f} s"
+        )
+        if args.stages:
+            stages(path, args.n, args.threshold, args.shingle)
+            return
+        index_of = {a.id: i for i, a in enumerate(articles)}
+        results: dict[str, dict[str, object]] = {}
+        results["samestory dedup (command)"] = run_command(str(path), args.n, args.threshold)
+        if not args.no_datasketch:
+            results["datasketch (script)"] = run_datasketch(str(path), args.n, args.threshold, args.shingle)
+        results["samestory kernel"] = run_samestory(articles, args.threshold, None, args.shingle)
+        results["samestory kernel"]["index_bytes_per_article"] = round(
+            memory_index_bytes(articles, args.threshold, args.shingle)
+        )
+        if args.sqlite:
+            results["samestory kernel, SQLite"] = run_samestory(
                 articles, args.threshold, f"{tmp}/dedup.db", args.shingle
             )
-    if not args.no_datasketch:
-        results["datasketch"] = run_datasketch(
-            articles, args.threshold, args.shingle, config.MINHASH_NUM_PERM
-        )
     for name, r in results.items():
-        r.update(score(r.pop("clusters"), family, kinds))  # type: ignore[arg-type]
+        clusters = [[index_of[i] for i in c] for c in r.pop("clusters")]  # type: ignore[attr-defined]
+        r.update(score(clusters, family, kinds))
         print(f"{name}: {json.dumps(r)}")
-    if "datasketch" in results:
-        ours, theirs = results["samestory"]["articles_per_s"], results["datasketch"]["articles_per_s"]
-        print(f"ratio samestory / datasketch: {ours / theirs:.1f}x articles/s")  # type: ignore[operator]
-        # CPU time moves less than wall time with other jobs on the machine (samestory's counts both threads)
-        cpu_ours, cpu_theirs = results["samestory"]["cpu_seconds"], results["datasketch"]["cpu_seconds"]
-        print(f"ratio of CPU seconds, datasketch / samestory: {cpu_theirs / cpu_ours:.1f}x")  # type: ignore[operator]
+    if "datasketch (script)" in results:
+        ours, theirs = results["samestory dedup (command)"], results["datasketch (script)"]
+        print(f"command / datasketch script, end to end: {theirs['seconds'] / ours['seconds']:.1f}x (wall), "  # type: ignore[operator]
+              f"{theirs['cpu_seconds'] / ours['cpu_seconds']:.1f}x (CPU)")  # type: ignore[operator]
+        kernel = results["samestory kernel"]
+        print(f"kernel / datasketch loop: {theirs['loop_seconds'] / kernel['seconds']:.1f}x (wall)")  # type: ignore[operator]
 
 
 if __name__ == "__main__":

@@ -193,6 +193,40 @@ def test_results_identical_across_runs_and_processes() -> None:
     assert here == there
 
 
+def test_templated_flood_keeps_the_real_copies_and_the_bound() -> None:
+    """3,000 records of one template (every band bucket holds them all) around planted copies: each new
+    article is checked against at most max_candidates others, and every planted copy is still found; with no
+    bound the groups of the planted articles are the same."""
+    articles, planted = corpus()
+    shared = "The regional transport authority published its daily freight bulletin for the northern corridor."
+    flood = [Article(id=f"t{i}", text=f"{shared} Record {i} came from station {i % 13}.") for i in range(3000)]
+    mixed = [x for pair in zip(flood[::3], flood[1::3], flood[2::3], strict=False) for x in pair][:600]
+    stream = mixed[:300] + articles + mixed[300:] + flood[600:]
+    groups = {}
+    for bound in (8, 10**9):
+        with MinHashIndex(threshold=0.8, keep_shingles=True, max_candidates=bound) as index:
+            components = index.connected(stream)
+            ids = [set(index.describe(c)[0]) for c in components]
+        groups[bound] = sorted(sorted(g) for g in ids if not any(i.startswith("t") for i in g))
+        group_of = {i: min(g) for g in ids for i in g}
+        for copy, original in planted.items():
+            assert group_of.get(copy) == group_of.get(original) is not None, (bound, copy)
+    assert groups[8] == groups[10**9]
+
+
+def test_connected_groups_are_those_of_the_matches() -> None:
+    articles, _ = corpus()
+    with MinHashIndex(keep_shingles=True) as index:
+        matches = index.add(articles)
+    with MinHashIndex(keep_shingles=True) as index:
+        connected = {frozenset(index.describe(c)[0]) for c in index.connected(articles)}
+    linked: dict[str, frozenset[str]] = {}
+    for m in matches:
+        merged = linked.get(m.id, frozenset([m.id])) | linked.get(m.other, frozenset([m.other]))
+        linked.update((i, merged) for i in merged)
+    assert matches and connected == set(linked.values())
+
+
 def test_batches_sketched_ahead_give_the_same_matches() -> None:
     """Small batches, sketched in a background thread a few ahead of the indexing, match as one batch does."""
     articles, _ = corpus()

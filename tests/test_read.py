@@ -538,6 +538,12 @@ def bad_nul_line(tmp_path: Path) -> tuple[list[Path], str, str]:
     return [path], where, "malformed JSON at column 12: Invalid control character"
 
 
+def bad_deep_json_line(tmp_path: Path) -> tuple[list[Path], str, str]:
+    """100,000 nested arrays: refused at orjson's depth limit, not a stack overflow."""
+    path, where = _bad_jsonl(tmp_path, b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    return [path], where, "nested deeper than 1024 levels"
+
+
 def bad_encoding(tmp_path: Path) -> tuple[list[Path], str, str]:
     """A UTF-8 file with one line pasted from a Latin-1 one."""
     path = tmp_path / "a.jsonl"
@@ -583,6 +589,7 @@ BAD_CASES = [
     bad_truncated_gzip,
     bad_json_line,
     bad_nul_line,
+    bad_deep_json_line,
     bad_encoding,
     bad_huge_line,
     bad_csv_row,
@@ -604,7 +611,7 @@ def test_bad_input_is_skipped_counted_and_named(tmp_path: Path, case) -> None:  
     tracemalloc.stop()
     texts = [a.text for a in articles]
     assert texts[0] == "Before." and texts[-1] == "After."
-    if case in (bad_json_line, bad_nul_line, bad_encoding, bad_huge_line, bad_csv_row):
+    if case in (bad_json_line, bad_nul_line, bad_deep_json_line, bad_encoding, bad_huge_line, bad_csv_row):
         assert texts[1:-1] == ["Good one.", "Good two."]  # the good records on both sides of the bad one
     elif case is bad_truncated_gzip:  # the records before the cut
         assert len(texts) > 1000 and texts[1:-1] == [f"t{i}" for i in range(len(texts) - 2)]

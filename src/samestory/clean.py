@@ -7,18 +7,27 @@ Rules cover en, fr, de, es, pt and it; `Article.removed` names the rule behind e
 
 from __future__ import annotations
 
+import bisect
 import logging
+import multiprocessing
 import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
+
+from ahocorasick_rs import AhoCorasick
 
 from samestory import config
 from samestory.article import Article, Removal
-from samestory.text import normalize, trie_regex
+from samestory.text import WORD, normalize
 
 log = logging.getLogger(__name__)
 
-_BULLET = re.compile(r"^[\s•·▪►▶➤→»›>*+|\-–—]+")
-_LINE = re.compile(r"[^\n]*\n?")
+_BULLET_CHARS = r"•·▪►▶➤→»›>*+|\-–—"
+_BULLET = re.compile(rf"^[\s{_BULLET_CHARS}]+")
 
 # Related-link markers. Strong markers need no colon and may be glued to the link title ("read alsoOil: ...").
 _STRONG = (
@@ -43,17 +52,13 @@ _RELATED_LINE = re.compile(rf"^(?:read more\b|{_RELATED_AT_START.pattern[1:]})",
 _RELATED_INLINE = re.compile(
     rf"(?:(?<=[.!?…\"”»)’]\s)|(?<=\s\s))(?:(?:{_STRONG})(?:\b|(?=[A-ZÀ-Ý]))|related\s*[:：])", re.IGNORECASE
 )
-# Cheap scans that let most lines skip the slower anchored patterns. Every strong marker contains one of these
-# words, looked for as a trie behind a first-letter check (six times faster than the markers' alternation).
+# Every strong marker contains one of these words: where none is, the in-line markers are not looked for.
 _RELATED_WORDS = (
     "also read", "read also", "see also", "more on this", "related", "lire aussi", "lire également", "voir aussi",
     "sur le même sujet", "lesen sie auch", "lesen sie außerdem", "mehr zum thema", "siehe auch", "auch interessant",
     "lee también", "lea también", "puede interesar", "ver también", "véase también", "leia também", "leia mais",
     "veja também", "veja mais", "leggi anche", "vedi anche", "potrebbe interessarti",
 )  # fmt: skip
-_RELATED_ANY = re.compile(
-    rf"(?=[{''.join(sorted({w[0] for w in _RELATED_WORDS}))}]){trie_regex(_RELATED_WORDS)}", re.IGNORECASE
-)
 _MARKER_CHARS = " \t\u00a0:：-–—|»"  # between a related-link marker and its title
 
 _RECOMMENDED = re.compile(
@@ -85,7 +90,6 @@ _AD_INLINE = re.compile(
     rf"(?:(?<=^)|(?<=[.!?…\"”»)]\s)|(?<=\s\s))(?:{_ADS_CAPITALISED})(?:\s+(?:{_ADS_CAPITALISED}))*"
     rf"(?=\s+[\"“«„]?[A-ZÀ-Ý]|\s*$)|(?<=\s)[-–—]\s*(?:{_ADS_CAPITALISED})\s*[-–—](?=\s)"
 )
-_ADS_ANY = re.compile(_ADS_CAPITALISED)
 _COMMENT_HEAD = re.compile(
     r"^(?:leave a (?:reply|comment)|post a comment|add a comment|cancel reply|\d* ?comments?|laisser un commentaire"
     r"|laisser une réponse|commentaires?|schreibe(?:n sie)? einen kommentar|hinterlasse einen kommentar"
@@ -204,6 +208,95 @@ _SENTENCE_END = re.compile(r"[.!?…][\"”’»)]?(?=\s+[\"“«„‘]?[A-ZÀ-
 _CAPITAL = re.compile(r"^[\"“«„‘]?[A-ZÀ-Ý]")
 
 
+# --- prefilters: whole-text scans that let the texts (and lines) no rule can touch skip the rules -----------
+
+
+def _at_line_start(pattern: re.Pattern[str]) -> str:
+    """A rule matched on a stripped line, as a pattern that scans the whole text in MULTILINE mode: its `^`
+    dropped, its `$` allowing the trailing white space that stripping removed."""
+    body = pattern.pattern
+    assert body.startswith("^") and "\\$" not in body, body
+    return body[1:].replace("$", r"(?=[^\S\n]*$)")
+
+
+# Every line start (after white space and bullets) where a whole-line rule, the header rule or a related-link
+# marker could match; a line not found here is only looked at by the in-line rules. It scans the text
+# `_lowered`, without re.IGNORECASE (3x faster: branches that start with another letter are skipped at once).
+_LINE_RULES = (
+    _HEADER, _RELATED_LINE, _RECOMMENDED, _AD_LINE, _COMMENT_HEAD, _COMMENT_PREFIX, _COMMENT_FIELD, _AUTHOR_HEAD,
+    _SHARE_HEAD, _FOLLOW, _SUBSCRIBE, _COOKIE, _COPYRIGHT_LINE,
+)  # fmt: skip
+_LINE_GATE_SOURCE = "|".join(f"(?:{_at_line_start(p)})" for p in _LINE_RULES).replace("[A-ZÀ-Ý]", r"[^\W\d_]")
+assert not re.search(r"(?<!\\)[A-ZÀ-Ý]", _LINE_GATE_SOURCE), "the line rules hold upper-case letters"
+_LINE_GATE = re.compile(rf"^(?:[^\S\n]|[{_BULLET_CHARS}])*(?:{_LINE_GATE_SOURCE})", re.MULTILINE)
+# What the `_lowered` text holds wherever an in-line rule can fire, by the rule: a related-link word, an ad
+# label, a word of a subscription widget, "share this", a copyright sign. One Aho-Corasick pass finds them all.
+_INLINE_KINDS = {
+    "related": list(_RELATED_WORDS),
+    "ad": [re.sub(r"s\?$", "", label).lower() for label in _ADS_CAPITALISED.split("|")],
+    "widget": ["subscri", "email", "privacy notice"],
+    "share": ["share this"],
+    "credit": ["©"],
+}
+_INLINE_NEEDLES = AhoCorasick([word for words in _INLINE_KINDS.values() for word in words])
+_INLINE_KIND = [kind for kind, words in _INLINE_KINDS.items() for _ in words]
+
+
+# An ad label exactly as the in-line ad rule writes it (capitalised), to tell an ad from "die Anzeige gegen".
+_AD_LABEL = re.compile(_ADS_CAPITALISED)
+# How far before a word found by _INLINE_NEEDLES a match of its rule can start (the longest marker holding
+# it), and how far after it the rule is looked for (a cut makes the rule's ends match more, never less; it
+# is moved past white space, which `\s*` in a rule can run over).
+_BEFORE, _AFTER = 40, 300
+_SPACES = re.compile(r"\s*")
+
+
+def _may_fire(kind: str, text: str, start: int, end: int, at: int) -> bool:
+    """Whether the in-line rule of `kind` can match around the word _INLINE_NEEDLES found at `at` in the line
+    text[start:end]: one search in a window instead of over the whole line (few words found are boilerplate:
+    "die Anzeige", "by email", "related to")."""
+    if kind == "ad":
+        return _AD_LABEL.match(text, at) is not None
+    window = max(start, at - _BEFORE), min(end, _SPACES.match(text, min(end, at + _AFTER)).end() + 1)
+    if kind == "related":
+        return _RELATED_INLINE.search(text, *window) is not None
+    if kind == "widget":
+        return _WIDGET.search(text, *window) is not None
+    if kind == "share":
+        return _SHARE_TAIL.search(text, *window) is not None
+    return True  # a credit: rare enough to look for over the line
+
+
+def _lowered(text: str) -> str:
+    """The text lower-cased, the same length, so that a pattern of lower-case letters matches it wherever the
+    pattern with re.IGNORECASE matches the text (re also takes "ı" for "i" and "ſ" for "s"; "İ".lower() is two
+    characters)."""
+    if not text.isascii():
+        for char, letter in (("İ", "i"), ("ı", "i"), ("ſ", "s")):
+            if char in text:
+                text = text.replace(char, letter)
+    return text.lower()
+
+
+def _may_repeat(text: str) -> bool:
+    """False when no line has all its words in another line (so no line repeats another): first the longest
+    word of its longest token is looked for in the other lines, then, when it is found there, every word."""
+    folded = [f for f in unicodedata.normalize("NFKC", text).casefold().split("\n") if f.strip()]
+    if len(folded) < 2:
+        return False
+    joined = "\n".join(folded)
+    for line in folded:
+        found = WORD.findall(max(line.split(), key=len))
+        if not found:
+            return True  # no word in the longest token: look the long way
+        word = max(found, key=len)
+        if joined.count(word) > line.count(word) and all(
+            joined.count(w) > line.count(w) for w in sorted(set(WORD.findall(line)), key=len, reverse=True)
+        ):
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class _Span:
     """A range of the text being cleaned, and the rule that removes it."""
@@ -235,31 +328,72 @@ def clean(article: Article) -> Article:
     return article
 
 
+def clean_all(articles: Iterable[Article], *, workers: int = 0, chunk: int = 256) -> Iterator[Article]:
+    """`clean` over a stream, in order; with `workers`, in that many processes, `chunk` articles at a time and
+    at most two chunks a worker in flight (memory stays bounded whatever the stream's length)."""
+    if workers < 1:
+        return map(clean, articles)
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context)  # started now, before the caller starts threads
+    return _cleaned_by(pool, articles, workers, chunk)
+
+
+def _cleaned_by(
+    pool: ProcessPoolExecutor, articles: Iterable[Article], workers: int, chunk: int
+) -> Iterator[Article]:
+    stream = iter(articles)
+    pending: deque[Future[list[Article]]] = deque()
+    with pool:
+        while batch := list(islice(stream, chunk)):
+            pending.append(pool.submit(_clean_batch, batch))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _clean_batch(articles: list[Article]) -> list[Article]:
+    return [clean(a) for a in articles]
+
+
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
-    """The spans of `text` that the rules remove, line by line, then bios and repeats."""
-    lines = [
-        (m.start(), m.start() + len(m.group().rstrip("\r\n"))) for m in _LINE.finditer(text) if m.group()
-    ]
+    """The spans of `text` that the rules remove, line by line, then bios and repeats. Only the lines that
+    `_LINE_GATE` finds are tried by the whole-line rules, and only the in-line rules whose words
+    `_INLINE_NEEDLES` finds in a line are tried there."""
+    lines = _lines(text)
+    low = _lowered(text)
+    gated = {start for start, end in lines if end > start and _LINE_GATE.match(low, start)}
+    kinds_at: dict[int, set[str]] = {}  # line start -> what in-line rules may fire there
+    hits = _INLINE_NEEDLES.find_matches_as_indexes(low, overlapping=True)
+    if hits:
+        starts = [a for a, _ in lines]
+        for needle, at, _ in hits:
+            start, end = lines[bisect.bisect_right(starts, at) - 1]
+            kind = _INLINE_KIND[needle]
+            if _may_fire(kind, text, start, end, at):
+                kinds_at.setdefault(start, set()).add(kind)
     spans: list[_Span] = []
-    title_key = normalize(title) if title else ""
+    title_words = normalize(title).split() if title else []
     leading = True
     comment_seen = False
     author_lines: list[int] = []
     for index, (start, end) in enumerate(lines):
+        if start not in kinds_at and start not in gated and not (leading and title_words):
+            leading = leading and not text[start:end].strip()
+            continue
         content = text[start:end]
         stripped = content.strip()
         if not stripped:
             continue
         lead, tail = _trim(text, start, end)
-        if leading and title_key and normalize(stripped) == title_key:
+        if leading and title_words and _has_words(stripped, title_words):
             spans.append(_Span(lead, tail, "repeated_title"))
             continue
-        if _HEADER.match(stripped):
+        if start in gated and _HEADER.match(stripped):
             spans.append(_Span(lead, tail, "header"))
             continue
         leading = False
-        core = _BULLET.sub("", stripped)
-        rule = _line_rule(core, len(stripped), comment_seen)
+        rule = _line_rule(_BULLET.sub("", stripped), len(stripped), comment_seen) if start in gated else None
         if rule == "comment_form":
             comment_seen = True
         if rule == "author_bio":
@@ -267,10 +401,43 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if rule:
             spans.append(_Span(lead, tail, rule))
             continue
-        spans.extend(_inline(text, lead, tail, language))
+        if start in kinds_at or start in gated:
+            spans.extend(_inline(text, lead, tail, language, kinds_at.get(start, set())))
     spans.extend(_bios(text, lines, author_lines, spans))
-    spans.extend(_repeats(text, lines, spans))
+    if sum(end > start for start, end in lines) > 1 and (spans or _may_repeat(text)):  # a repeat needs 2 lines
+        spans.extend(_repeats(text, lines, spans))
     return spans
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line, its line break and the carriage returns before it left out."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        out.append((at, at + len(line.rstrip("\r"))))
+        at += len(line) + 1
+    if not text or text.endswith("\n"):
+        out.pop()  # nothing after the last line break
+    return out
+
+
+def _has_words(text: str, words: list[str]) -> bool:
+    """Whether `normalize(text)` is these words. Reads a start of the text cut before a space (where
+    normalisation can't join two characters), long enough to tell, else the whole text."""
+    cut = text.find(" ", 2 * sum(map(len, words)) + 64)
+    for part in (text[:cut], text) if cut > 0 else (text,):
+        found = WORD.finditer(unicodedata.normalize("NFKC", part).casefold())
+        for word in words:
+            match = next(found, None)
+            if match is None:
+                break  # the start read is too short to tell: read the whole text
+            if match.group() != word:
+                return False
+        else:
+            if next(found, None) is not None:
+                return False
+            if part is text:
+                return True
+    return False
 
 
 def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
@@ -302,14 +469,15 @@ def _line_rule(core: str, length: int, comment_seen: bool) -> str | None:
     return None
 
 
-def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span]:
-    """Boilerplate inside a line that is otherwise kept: glued related links, ad labels, trailing credits."""
+def _inline(text: str, start: int, end: int, language: str | None, kinds: set[str]) -> list[_Span]:
+    """Boilerplate inside a line that is otherwise kept: glued related links, ad labels, trailing credits.
+    Only the rules of `kinds` (what `_INLINE_NEEDLES` found in the line) can find something past its start."""
     line = text[start:end]
     found: list[_Span] = []
     core_at = len(line) - len(_BULLET.sub("", line))
     at_start = _RELATED_AT_START.match(line[core_at:])
     markers = [(core_at, core_at + at_start.end())] if at_start else []
-    if _RELATED_ANY.search(line):
+    if "related" in kinds:
         markers += [
             m.span() for m in _RELATED_INLINE.finditer(line) if not markers or m.start() >= markers[0][1]
         ]
@@ -321,17 +489,16 @@ def _inline(text: str, start: int, end: int, language: str | None) -> list[_Span
         if title_end == title_at:
             title_end = len(line[:title_at].rstrip())
         found.append(_Span(start + marker_start, start + title_end, "related_link"))
-    if _ADS_ANY.search(line):
+    if "ad" in kinds:
         for ad in _AD_INLINE.finditer(line):
             found.append(_Span(start + ad.start(), start + ad.end(), "advertisement"))
-    lower = line.lower()
-    if "subscri" in lower or "email" in lower or "privacy notice" in lower:
+    if "widget" in kinds:
         for widget in _WIDGET.finditer(line):
             found.append(_Span(start + widget.start(), start + widget.end(), "share"))
-    share = _SHARE_TAIL.search(line) if "share this" in lower else None
+    share = _SHARE_TAIL.search(line) if "share" in kinds else None
     if share:
         found.append(_Span(start + share.start(), end, "share"))
-    credit = _COPYRIGHT_TAIL.search(line) if "©" in line else None
+    credit = _COPYRIGHT_TAIL.search(line) if "credit" in kinds else None
     if (
         credit
         and len(credit.group()) <= config.CLEAN_MAX_LINE
@@ -459,6 +626,7 @@ def _apply(raw: str, spans: list[_Span]) -> tuple[str, list[Removal]]:
             at += 1
     out.append(raw[at:])
     text = "".join(out)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+\n", "\n\n", text))
+    if "\n" in text and (" \n" in text or "\t\n" in text or "\n\n\n" in text):  # else nothing to substitute
+        text = re.sub(r"[ \t]+\n", "\n", text)
+        text = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+\n", "\n\n", text))
     return text.strip(), removed

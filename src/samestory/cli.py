@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -289,6 +290,8 @@ def _args_dedup(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON line per group (the default when piped)")
     parser.add_argument("--db", default=None, help="a persistent near-duplicate index (SQLite file): matched "
                         "against, then added to; default: in memory")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes that clean the "
+                        "articles while this one reads and indexes them (default: the number of cores; 0: none)")
 
 
 def _run_dedup(args: argparse.Namespace) -> int:
@@ -298,9 +301,9 @@ def _run_dedup(args: argparse.Namespace) -> int:
     from samestory.dedup import find_duplicates
 
     try:  # boilerplate removal, when the clean stage is installed
-        from samestory.clean import clean
+        from samestory.clean import clean_all
     except ImportError:
-        clean = None
+        clean_all = None
     reader = _reader(args)
     origins: dict[str, str | None] = {}  # where each article was read, to print beside its id
 
@@ -310,8 +313,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
             yield article
 
     articles = noted(reader.read(args.paths))
-    if clean is not None:
-        articles = map(clean, articles)
+    if clean_all is not None:
+        articles = clean_all(articles, workers=args.workers)
     console = Console(stderr=True)
     as_json = args.json or not sys.stdout.isatty()
     with Progress(

@@ -152,6 +152,12 @@ MINHASH_BATCH = 1000
 # Candidates whose estimated Jaccard (128 permutations, standard error <= 0.045) is this close to the threshold
 # are checked on the exact shingle sets; farther ones are decided by the estimate (a 3-sigma margin).
 MINHASH_VERIFY_MARGIN = 0.15
+# A new article is checked against at most this many indexed articles of each band bucket it falls in (the
+# most recent) and this many in all (those sharing the most buckets with it). Templated records (one shared
+# sentence and a number) put every record in the same buckets: unbounded, 10k of them took 2.6 GB and 27 s.
+# A real near-duplicate shares several buckets with its original (18 on average at Jaccard 0.8), and few
+# articles share as many: on the benchmark corpus no candidate is left out (BENCHMARKS.md, "Dedup").
+MINHASH_MAX_CANDIDATES = 32
 
 # --- understand (samestory.understand) ----------------------------------------------------------------------
 # spaCy NER reads the title and this many characters of the text (cut at a word end); the capitalised-span

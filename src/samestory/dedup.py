@@ -27,7 +27,7 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import Match, MinHashIndex, jaccard
+from samestory.index.minhash import MinHashIndex, distinct, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -70,32 +70,6 @@ class Group:
         }
 
 
-class _Components:
-    """Union-find over article ids."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        root = self.parent.setdefault(x, x)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while x != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> list[list[str]]:
-        out: dict[str, list[str]] = {}
-        for x in self.parent:
-            out.setdefault(self.find(x), []).append(x)
-        return list(out.values())
-
-
 def find_duplicates(
     articles: Iterable[Article],
     *,
@@ -109,8 +83,7 @@ def find_duplicates(
     article. `progress(n)` is called with the number of articles read after each batch; `shingle`, words per
     shingle."""
     with MinHashIndex(db, threshold=threshold, shingle=shingle, keep_shingles=True) as index, _gc_paused():
-        matches = index.add(articles, progress=progress)
-        return _groups(index, matches)
+        return _groups(index, index.connected(articles, progress=progress))
 
 
 @contextmanager
@@ -127,26 +100,27 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _exact_to_first(sets: list[np.ndarray | None], members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
-    """Exact Jaccard of each member's shingle set to its first's (NaN where a set is missing)."""
+    """Exact Jaccard of each member's shingle set to its first's (NaN where a set is missing); each first's
+    distinct set made once, the members' on the way."""
     out = np.full(len(members), np.nan)
+    first_set: dict[int, np.ndarray] = {}
     for k, (m, f) in enumerate(zip(members.tolist(), firsts.tolist())):
         a, b = sets[m], sets[f]
         if a is not None and b is not None:
-            out[k] = 1.0 if m == f else jaccard(a, b, prepared=True)
+            if f not in first_set:
+                first_set[f] = distinct(b)
+            out[k] = 1.0 if m == f else jaccard(distinct(a), first_set[f], prepared=True)
     return out
 
 
-def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
-    components = _Components()
-    for match in matches:
-        components.union(match.id, match.other)
-    components_ids = components.groups()
-    flat = [i for ids in components_ids for i in ids]
-    if not flat:
+def _groups(index: MinHashIndex, components: list[np.ndarray]) -> list[Group]:
+    """Groups of the rows of each component, the earliest first; groups in the order of their earliest."""
+    if not components:
         return []
-    rows, published, sigs, sets = index.describe(flat)
+    rows = np.concatenate(components)
+    ids, published, sigs, sets = index.describe(rows)
     undated = np.isnan(published)
-    sizes = np.array([len(ids) for ids in components_ids])
+    sizes = np.array([len(c) for c in components])
     component = np.repeat(np.arange(len(sizes)), sizes)
     # each component's earliest first: dated before undated, then by date, then by input order
     members_at = np.lexsort((rows, np.where(undated, 0.0, published), undated, component))
@@ -156,7 +130,7 @@ def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
     verified = [None if math.isnan(v) else round(v, 4) for v in _exact_to_first(sets, members_at, firsts).tolist()]
     dates = [None if u else datetime.fromtimestamp(p, UTC) for u, p in zip(undated.tolist(), published.tolist())]
     members = [
-        Member(id=flat[m], published=dates[m], estimated=e, verified=v)
+        Member(id=ids[m], published=dates[m], estimated=e, verified=v)
         for m, e, v in zip(members_at.tolist(), estimated, verified)
     ]
     groups: list[tuple[tuple[bool, float, int], Group]] = []
@@ -164,5 +138,5 @@ def _groups(index: MinHashIndex, matches: list[Match]) -> list[Group]:
         first = int(members_at[start])
         key = (bool(undated[first]), 0.0 if undated[first] else float(published[first]), int(rows[first]))
         groups.append((key, Group(tuple(members[start : start + size]))))
-    log.debug("%d match(es) in %d group(s)", len(matches), len(groups))
+    log.debug("%d group(s)", len(groups))
     return [g for _, g in sorted(groups, key=lambda x: x[0])]

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)  # a word of `normalize` and `words`
 # A sentence ends at . ! ? … (optionally followed by a closing quote or bracket) before whitespace and an
 # upper-case letter, a digit or an opening quote; common abbreviations (Mr., Dr., U.S.) don't end one.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”’)\]]?\s+(?=[\"'«“‘(\[]?[\w])", re.UNICODE)
@@ -18,7 +18,7 @@ _ABBREV = re.compile(
 
 def normalize(text: str) -> str:
     """Lower case, Unicode NFKC, punctuation dropped, spaces collapsed: the form compared for duplicates."""
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+    return " ".join(WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def trie_regex(words: Iterable[str]) -> str:
@@ -45,7 +45,7 @@ def trie_regex(words: Iterable[str]) -> str:
 
 def words(text: str) -> list[str]:
     """The normalised words of a text."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def shingles(tokens: list[str], size: int) -> set[str]:

@@ -413,7 +413,7 @@ class _Store(Protocol):
         keys: np.ndarray,
         order: np.ndarray,
     ) -> None: ...
-    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def lookup(self, keys: np.ndarray, order: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]: ...
     def signatures(self, rows: np.ndarray) -> np.ndarray: ...
     def ids(self, rows: Iterable[int]) -> list[str]: ...
     def row_of(self, ids: list[str]) -> dict[str, int]: ...
@@ -421,6 +421,11 @@ class _Store(Protocol):
     def published(self, rows: np.ndarray) -> np.ndarray: ...
     def delete(self, rows: np.ndarray, keys: np.ndarray) -> None: ...
     def close(self) -> None: ...
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions start, start+1, ..., start+count-1 of each (start, count), concatenated."""
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
 
 class _SortedRun:
@@ -436,18 +441,19 @@ class _SortedRun:
         self.keys = np.insert(self.keys, at, keys)
         self.rows = np.insert(self.rows, at, rows)
 
-    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For `keys` sorted (positions `order` in the query): (query positions, rows) of equal keys."""
+    def lookup(self, keys: np.ndarray, order: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """For `keys` sorted (positions `order` in the query): (query positions, rows) of equal keys, the
+        last `cap` rows of each key (the most recent: equal keys keep the order they were merged in)."""
         lo = np.searchsorted(self.keys, keys, side="left")  # sorted queries: numpy narrows from the last hit
         hit = (
             np.flatnonzero(self.keys[np.minimum(lo, len(self.keys) - 1)] == keys)
             if len(self.keys)
             else lo[:0]
         )
-        counts = np.zeros(len(keys), np.int64)  # most keys miss: the right end is searched for hits only
-        counts[hit] = np.searchsorted(self.keys, keys[hit], side="right") - lo[hit]
-        at = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        return np.repeat(order, counts), self.rows[at].astype(np.int64)
+        hi, counts = lo.copy(), np.zeros(len(keys), np.int64)  # most keys miss: the right end is searched
+        hi[hit] = np.searchsorted(self.keys, keys[hit], side="right")  # for hits only
+        counts[hit] = np.minimum(hi[hit] - lo[hit], cap)
+        return np.repeat(order, counts), self.rows[_ranges(hi - counts, counts)].astype(np.int64)
 
     def keep(self, mask: np.ndarray) -> None:
         self.keys, self.rows = self.keys[mask], self.rows[mask]
@@ -504,9 +510,9 @@ class _MemoryStore:
             self.small = _SortedRun()
         self.next_row = int(rows[-1]) + 1
 
-    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, keys: np.ndarray, order: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
         ordered = keys[order]
-        (q1, r1), (q2, r2) = self.big.lookup(ordered, order), self.small.lookup(ordered, order)
+        (q1, r1), (q2, r2) = self.big.lookup(ordered, order, cap), self.small.lookup(ordered, order, cap)
         query, rows = np.concatenate([q1, q2]), np.concatenate([r1, r2])
         live = self.alive[rows]
         return query[live], rows[live]
@@ -599,14 +605,16 @@ class _SqliteStore:
             raise StoreError(f"cannot write the MinHash index: {exc}") from exc
         self.next_row = int(rows[-1]) + 1
 
-    def lookup(self, keys: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # queries in key order: the join walks the band index in order
+    def lookup(self, keys: np.ndarray, order: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        # queries in key order: the join walks the band index in order; of each key, the last `cap` rows
         self.db.execute("DELETE FROM minhash_query")
         self.db.executemany(
             "INSERT INTO minhash_query VALUES (?, ?)", zip(keys[order].tolist(), order.tolist())
         )
         found = self.db.execute(
-            "SELECT q.q, b.row FROM minhash_query q JOIN minhash_bands b ON b.key = q.key"
+            "SELECT q.q, b.row FROM minhash_query q JOIN minhash_bands b ON b.key = q.key AND b.row >= COALESCE("
+            "(SELECT row FROM minhash_bands WHERE key = q.key ORDER BY row DESC LIMIT 1 OFFSET ?), 0)",
+            (cap - 1,),
         ).fetchall()
         pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
         return pairs[:, 0], pairs[:, 1]
@@ -692,6 +700,21 @@ class Match:
     verified: float | None  # exact Jaccard of the shingle sets; None when the other's set is not at hand
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The matches of a batch: new rows, the rows they match, estimated and exact Jaccard (NaN: not checked)."""
+
+    rows: np.ndarray
+    others: np.ndarray
+    estimated: np.ndarray
+    verified: np.ndarray
+
+    @classmethod
+    def none(cls) -> _Found:
+        empty = np.zeros(0, np.int64)
+        return cls(empty, empty, empty.astype(float), empty.astype(float))
+
+
 def _timestamp(value: datetime | None) -> float:
     return value.timestamp() if value is not None else math.nan
 
@@ -714,16 +737,18 @@ class MinHashIndex:
         seed: int = config.MINHASH_SEED,
         keep_shingles: bool = False,
         batch: int = config.MINHASH_BATCH,
+        max_candidates: int = config.MINHASH_MAX_CANDIDATES,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ConfigError(f"threshold must be between 0 and 1 (exclusive), got {threshold}")
-        if shingle < 1 or num_perm < 16 or batch < 1:
+        if shingle < 1 or num_perm < 16 or batch < 1 or max_candidates < 1:
             raise ConfigError(
-                f"need shingle >= 1, num_perm >= 16, batch >= 1 (got {shingle}, {num_perm}, {batch})"
+                f"need shingle >= 1, num_perm >= 16, batch >= 1, max_candidates >= 1 (got {shingle}, {num_perm},"
+                f" {batch}, {max_candidates})"
             )
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
-        self.keep_shingles, self.batch = keep_shingles, batch
+        self.keep_shingles, self.batch, self.max_candidates = keep_shingles, batch, max_candidates
         self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
         self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
         meta = {
@@ -778,19 +803,54 @@ class MinHashIndex:
     ) -> list[Match]:
         """Index articles; return each one's matches among the articles indexed before it (this call included).
 
-        Articles without words, and ids already indexed, are skipped. `progress(n)` is called after each
-        batch with the number of articles read.
+        Articles without words, and ids already indexed, are skipped. A new article is checked against at
+        most `max_candidates` indexed ones (see config.MINHASH_MAX_CANDIDATES). `progress(n)` is called after
+        each batch with the number of articles read.
         """
         matches: list[Match] = []
+        for found in self._add_all(articles, progress):
+            ids, other_ids = self._store.ids(found.rows.tolist()), self._store.ids(found.others.tolist())
+            matches += [
+                Match(i, o, round(e, 4), None if math.isnan(v) else round(v, 4))
+                for i, o, e, v in zip(ids, other_ids, found.estimated.tolist(), found.verified.tolist())
+            ]
+        return matches
+
+    def connected(
+        self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
+    ) -> list[np.ndarray]:
+        """Index articles like `add`; return the groups (rows, two or more) that their matches connect, with
+        the articles indexed before. Holds no match once its batch is done: memory stays bounded when nearly
+        every article matches many (templated records)."""
+        parent: dict[int, int] = {}
+
+        def find(x: int) -> int:
+            root = parent.setdefault(x, x)
+            while root != parent[root]:
+                root = parent[root]
+            while x != root:
+                parent[x], x = root, parent[x]
+            return root
+
+        for found in self._add_all(articles, progress):
+            for a, b in zip(found.rows.tolist(), found.others.tolist()):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+        groups: dict[int, list[int]] = {}
+        for x in parent:
+            groups.setdefault(find(x), []).append(x)
+        return [np.array(sorted(g), dtype=np.int64) for g in groups.values()]
+
+    def _add_all(self, articles: Iterable[Article], progress: Callable[[int], None] | None) -> Iterator[_Found]:
         stream = iter(articles)
         batches = iter(lambda: list(islice(stream, self.batch)), [])
         for batch, sk in self._sketches(batches):
-            matches.extend(self._add_batch(batch, sk))
+            yield self._add_batch(batch, sk)
             if progress is not None:
                 progress(len(batch))
-        return matches
 
-    def _add_batch(self, batch: list[Article], sk: Sketches) -> list[Match]:
+    def _add_batch(self, batch: list[Article], sk: Sketches) -> _Found:
         keep = ~sk.empty
         seen: set[str] = set()
         known = self._store.row_of([a.id for a in batch])
@@ -801,33 +861,17 @@ class MinHashIndex:
             seen.add(article.id)
         index = np.flatnonzero(keep)
         if not len(index):
-            return []
+            return _Found.none()
         sigs = sk.signatures[index]
         keys = sk.keys[index] if sk.keys is not None else _band_keys(sigs, self.bands, self.rows)
-        n = len(index)
-        rows = self._store.next_row + np.arange(n, dtype=np.int64)
-        # candidates among indexed articles
-        flat = keys.ravel()
-        order = np.argsort(flat, kind="stable")
-        q, found = self._store.lookup(flat, order)
-        pairs = [np.stack([q // self.bands, found], axis=1)]
-        # candidates within the batch: equal keys, the later article against the earlier
-        sorted_keys, owner = flat[order], (order // self.bands)
-        repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1  # positions repeating a key
-        if len(repeat):
-            run_start = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-            first = run_start[np.searchsorted(run_start, repeat, side="right") - 1]
-            counts = repeat - first  # each repeat pairs with every earlier position of its run
-            later = np.repeat(repeat, counts)
-            earlier = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-            pairs.append(np.stack([owner[later], rows[owner[earlier]]], axis=1))
-        cand = _unique_pairs(np.concatenate(pairs))
-        cand = cand[cand[:, 1] != rows[cand[:, 0]]]
+        rows = self._store.next_row + np.arange(len(index), dtype=np.int64)
+        order = np.argsort(keys.ravel(), kind="stable")  # the batch's band keys sorted, for the store and here
+        cand = self._candidates(keys, order, rows)
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
         if sk.shingles is not None:
             self._shingles.update(zip(rows.tolist(), (sk.shingles_of(i) for i in index.tolist())))
-        matches: list[Match] = []
+        found = _Found.none()
         if len(cand):
             in_batch = cand[:, 1] >= rows[0]
             other = np.empty((len(cand), self.num_perm), _SIG_DTYPE)
@@ -836,20 +880,43 @@ class MinHashIndex:
                 other[~in_batch] = self._store.signatures(cand[~in_batch, 1])
             estimated = (sigs[cand[:, 0]] == other).mean(axis=1)
             close = estimated > self.threshold - config.MINHASH_VERIFY_MARGIN  # the rest are false candidates
-            cand, estimated, in_batch = cand[close], estimated[close], in_batch[close]
-            other_ids = iter(self._store.ids(cand[~in_batch, 1].tolist()))
-            for (i, r), est, inside in zip(cand.tolist(), estimated.tolist(), in_batch.tolist()):
-                other_id = ids[r - int(rows[0])] if inside else next(other_ids)
-                verified = None
-                if est < self.threshold + config.MINHASH_VERIFY_MARGIN:
-                    new_set, other_set = self._distinct_shingles(int(rows[i])), self._distinct_shingles(r)
-                    if new_set is not None and other_set is not None:
-                        verified = jaccard(new_set, other_set, prepared=True)
-                if (verified if verified is not None else est) >= self.threshold:
-                    exact = None if verified is None else round(verified, 4)
-                    matches.append(Match(ids[i], other_id, round(est, 4), exact))
+            cand, estimated = cand[close], estimated[close]
+            verified = np.full(len(cand), np.nan)
+            for k in np.flatnonzero(estimated < self.threshold + config.MINHASH_VERIFY_MARGIN).tolist():
+                new_set = self._distinct_shingles(int(rows[cand[k, 0]]))
+                other_set = self._distinct_shingles(int(cand[k, 1]))
+                if new_set is not None and other_set is not None:
+                    verified[k] = jaccard(new_set, other_set, prepared=True)
+            match = np.where(np.isnan(verified), estimated, verified) >= self.threshold
+            found = _Found(rows[cand[match, 0]], cand[match, 1], estimated[match], verified[match])
         self._store.insert(rows, ids, published, time.time(), sigs, keys, order)
-        return matches
+        return found
+
+    def _candidates(self, keys: np.ndarray, order: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(new article's position in the batch, row) pairs sharing a band bucket, among the indexed articles and
+        the earlier ones of the batch: at most `max_candidates` per bucket (the most recent) and per article
+        (those sharing the most buckets)."""
+        flat = keys.ravel()
+        q, found = self._store.lookup(flat, order, self.max_candidates)
+        pairs = [np.stack([q // self.bands, found], axis=1)]
+        # within the batch: equal keys, the later article against the latest earlier ones
+        sorted_keys, owner = flat[order], (order // self.bands)
+        repeat = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1  # positions repeating a key
+        if len(repeat):
+            run_start = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            first = run_start[np.searchsorted(run_start, repeat, side="right") - 1]
+            counts = np.minimum(repeat - first, self.max_candidates)
+            later, earlier = np.repeat(repeat, counts), _ranges(repeat - counts, counts)
+            pairs.append(np.stack([owner[later], rows[owner[earlier]]], axis=1))
+        cand, shared = _unique_pairs(np.concatenate(pairs))
+        mine = cand[:, 1] != rows[cand[:, 0]]
+        cand, shared = cand[mine], shared[mine]
+        # the most shared buckets first within each article; keep the first max_candidates of each
+        by = np.lexsort((-shared, cand[:, 0]))
+        cand = cand[by]
+        starts = np.flatnonzero(np.r_[True, cand[1:, 0] != cand[:-1, 0]]) if len(cand) else cand[:0, 0]
+        rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
+        return cand[rank < self.max_candidates]
 
     def query(self, article: Article) -> list[Match]:
         """The indexed articles (other than itself) similar to `article` (estimated Jaccard >= threshold),
@@ -860,7 +927,7 @@ class MinHashIndex:
         if sk.empty[0]:
             return []
         keys = _band_keys(sk.signatures, self.bands, self.rows)
-        _, found = self._store.lookup(keys.ravel(), np.argsort(keys.ravel()))
+        _, found = self._store.lookup(keys.ravel(), np.argsort(keys.ravel()), self.max_candidates)
         found = np.array(sorted(set(found.tolist())), dtype=np.int64)
         if not len(found):
             return []
@@ -915,21 +982,22 @@ class MinHashIndex:
             self._prepared.add(row)
         return found
 
-    def describe(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray | None]]:
-        """For indexed ids (all must be): insertion ranks, publication timestamps (NaN when undated),
-        signatures, and sorted distinct shingle hashes (None unless added in this session with
-        keep_shingles=True)."""
-        found = self._store.row_of(ids)
-        rows = np.array([found[i] for i in ids], dtype=np.int64)
-        sets = [self._distinct_shingles(r) for r in rows.tolist()]
-        return rows, self._store.published(rows), self._store.signatures(rows), sets
+    def describe(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray | None]]:
+        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes
+        (None unless added in this session with keep_shingles=True), as kept: not copied into sorted distinct
+        arrays here, which for every article of a large run would double the memory they take."""
+        sets = [self._shingles.get(r) for r in rows.tolist()]
+        return self._store.ids(rows.tolist()), self._store.published(rows), self._store.signatures(rows), sets
 
 
-def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
-    """Distinct rows of an (n, 2) array of non-negative int64, sorted (np.unique(axis=0) is slow)."""
+def _unique_pairs(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an (n, 2) array of non-negative int64, sorted (np.unique(axis=0) is slow), and how many
+    times each came."""
     packed = np.sort((pairs[:, 0] << 32) | pairs[:, 1])
-    packed = packed[np.r_[True, packed[1:] != packed[:-1]]] if len(packed) else packed
-    return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1)
+    starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]]) if len(packed) else np.zeros(0, np.int64)
+    counts = np.diff(np.r_[starts, len(packed)])
+    packed = packed[starts]
+    return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1), counts
 
 
 @numba.njit(nogil=True, cache=True)

@@ -319,16 +319,26 @@ def csv_delimiter(header: str) -> str:
 
 @dataclass(slots=True)
 class Line:
-    """One line of a text file: its number (1-based), its text, or the problem that kept it from being read."""
+    """One line of a text file: its number (1-based), its text (or its bytes, when read undecoded), or the
+    problem that kept it from being read."""
 
     number: int
     text: str
     problem: str | None = None
+    data: bytes = b""
 
 
-def lines(stream: io.BufferedIOBase, encoding: str, *, keep_ends: bool = False) -> Iterator[Line]:
-    """The lines of a stream, decoded; a line longer than READ_MAX_RECORD_BYTES, or that does not decode,
-    comes back with a `problem` instead of its text. A stream that fails (truncated gzip) ends with one."""
+def undecodable(raw: bytes, encoding: str, exc: UnicodeDecodeError) -> str:
+    """The problem of a line that does not decode."""
+    return f"not valid {encoding}: byte 0x{raw[exc.start]:02x} at column {exc.start + 1} (save the file as UTF-8)"
+
+
+def lines(
+    stream: io.BufferedIOBase, encoding: str, *, keep_ends: bool = False, undecoded: bool = False
+) -> Iterator[Line]:
+    """The lines of a stream, decoded (or, with `undecoded` and a byte-wise encoding, as bytes in `data`); a
+    line longer than READ_MAX_RECORD_BYTES, or that does not decode, comes back with a `problem` instead of
+    its text. A stream that fails (truncated gzip) ends with one."""
     cap = READ_MAX_RECORD_BYTES
     wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     # UTF-16/32 can't be split on b"\n": decode as a stream (undecodable bytes replaced).
@@ -350,15 +360,13 @@ def lines(stream: io.BufferedIOBase, encoding: str, *, keep_ends: bool = False) 
                 yield Line(number, "", f"line longer than {_mb(cap)}; skipped")
                 continue
             if isinstance(raw, bytes):
+                if undecoded:
+                    yield Line(number, "", data=raw if keep_ends else raw.rstrip(b"\r\n"))
+                    continue
                 try:
                     text = raw.decode(encoding)
                 except UnicodeDecodeError as exc:
-                    yield Line(
-                        number,
-                        "",
-                        f"not valid {encoding}: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
-                        " (save the file as UTF-8)",
-                    )
+                    yield Line(number, "", undecodable(raw, encoding, exc))
                     continue
             else:
                 text = raw
