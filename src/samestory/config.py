@@ -30,6 +30,10 @@ SAME_EVENT_OVERALL = 2.5
 # ~0.3 MB (its character 4-gram counts mostly).
 COMPARE_VIEW_CACHE = 256
 RELATED_OVERALL = 3.0
+# Neither same_event nor related when the shorter text has fewer words than this: on a few words the predicted
+# Overall is lexical coincidence. Chosen, not tuned: the shortest texts of the SemEval-2022 pairs have 11-15
+# words, the shortest article of the labelled stories sets 7 (ECB+: one of 496 under 10).
+COMPARE_MIN_WORDS = 10
 
 # --- read -------------------------------------------------------------------------------------------------
 # Limits that keep memory bounded on hostile input; chosen, not calibrated. A news article is 2-50 KB of text
@@ -38,6 +42,14 @@ READ_MAX_RECORD_BYTES = 5 * 2**20  # a text file, a JSON/JSONL record, a CSV lin
 READ_MAX_PAGE_BYTES = 20 * 2**20  # an HTML page or a WARC payload (markup is ~10x its text)
 READ_SNIFF_BYTES = 64 * 2**10  # how much of a file is looked at to guess its format and encoding
 READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skipped counts them all
+# Limits on the work one input can cause (chosen, not calibrated; refused as a bad record / a 4xx). lxml checks
+# each attribute of a tag against the ones before it (quadratic: 10,000 attributes on one tag take ~6 s with the
+# GIL held) and trafilatura costs ~0.2 ms an element (10,000 <p> ~2 s on this machine, benchmarks/hostile.py):
+# a page over either cap is refused before it is parsed. A news page has 1,000-5,000 elements and tags of a
+# few attributes; a JSON record of news is 2-3 levels deep.
+READ_MAX_PAGE_ELEMENTS = 10_000  # start tags in an HTML page
+READ_MAX_TAG_ATTRIBUTES = 256  # attributes on one tag
+READ_MAX_NESTING = 32  # levels of arrays and objects in one JSON record (its meta fields)
 # A first line is taken as the title when it is at most this long and doesn't end like a sentence.
 # Seed 000's title is 66 characters; headline guidance (AP, SEO) keeps titles under ~110.
 READ_TITLE_MAX_CHARS = 200
@@ -164,6 +176,17 @@ API_MAX_PAGE_SIZE = 200
 # Traced stories kept in memory (tracing a story of 5 articles runs ~16 compare() calls, ~1 s on this machine);
 # an entry is dropped as soon as its story gets a new article.
 API_TRACE_CACHE = 64
+# Work one request may cause (chosen, not calibrated). A compared text beyond API_MAX_COMPARE_SENTENCES gets 413:
+# compare() embeds every sentence (~1.7 ms each on one core) and processing is linear in the text, so 200 a side
+# (~3x the longest SemEval-2022 text) keeps one step of an anonymous compare under ~1 s. A batch POST /articles
+# takes at most API_MAX_BATCH articles (one transaction). Anonymous heavy work (POST /compare, a story traced
+# for the first time) runs API_ANONYMOUS_JOBS at a time; one that can't start within API_ANONYMOUS_WAIT
+# seconds gets 429 with Retry-After. Writers go first: a waiting POST /articles takes the models before any
+# waiting anonymous step (samestory.api.service).
+API_MAX_COMPARE_SENTENCES = 200
+API_MAX_BATCH = 500
+API_ANONYMOUS_JOBS = 2
+API_ANONYMOUS_WAIT = 10.0
 
 # --- clean (samestory.clean) ------------------------------------------------------------------------------
 # Line lengths below which an anchored boilerplate phrase is taken to be the whole line. Checked by reading the

@@ -36,6 +36,9 @@ def read_jsonl(source: Source, fields: Fields, encoding: str) -> Iterator[Articl
                 except json.JSONDecodeError as exc:
                     yield InputError(where, f"malformed JSON at column {exc.colno}: {exc.msg}")
                     continue
+                except RecursionError:
+                    yield InputError(where, "JSON nested too deeply to read")
+                    continue
                 yield fields.article(record, where)
 
 
@@ -49,6 +52,8 @@ def read_json(source: Source, fields: Fields, encoding: str) -> Iterator[Article
                 yield fields.article(value, f"{source.name}:{line}")
         except _Malformed as exc:
             yield InputError(f"{source.name}:{exc.line}", exc.message)
+        except RecursionError:
+            yield InputError(f"{source.name}:{values.line}", "JSON nested too deeply to read")
         except STREAM_ERRORS as exc:
             yield InputError(f"{source.name}:{values.line}", describe(exc))
 
