@@ -150,6 +150,8 @@ def _run_ingest(args: argparse.Namespace) -> int:
         workers = default_workers() if args.workers is None else args.workers
         stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
     code = _report_skipped(reader, stats.read)
+    if code:
+        return code
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
         f"stor{'y' if stats.new_stories == 1 else 'ies'}, {stats.merges:,} merge(s), "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from samestory import config
 from samestory.article import Article
@@ -84,6 +85,17 @@ class Timeline:
     ticks: list[tuple[float, str, str]]  # (x, label, text-anchor)
     languages: list[str] = field(default_factory=list)
     undated: bool = False
+
+
+def http_url(url: str | None) -> str | None:
+    """A URL the page may link to: http(s) only (a posted "javascript:..." is shown as text, never a link)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
 
 
 def _utc(value: datetime) -> datetime:
