@@ -331,7 +331,13 @@ def _articles_from_json(body: bytes, kind: str, from_html: FromHtml) -> tuple[li
     records, batch = _records(body, kind)
     if not batch:
         return [_article_from_record(records[0], _WHERE, from_html)], False
-    return [_article_from_record(r, f"{_WHERE}: article {i}", from_html) for i, r in enumerate(records)], True
+    articles = []
+    for i, record in enumerate(records):
+        try:
+            articles.append(_article_from_record(record, f"{_WHERE}: article {i}", from_html))
+        except InputError as exc:  # the reply says which article (numbered from 0, as posted)
+            raise type(exc)(exc.where, f"article {i}: {exc.message}") from None
+    return articles, True
 
 
 def _from_html(page: bytes, url: str, published: datetime | None, meta: dict[str, Any] | None) -> Article:
