@@ -42,11 +42,11 @@ READ_MAX_RECORD_BYTES = 5 * 2**20  # a text file, a JSON/JSONL record, a CSV lin
 READ_MAX_PAGE_BYTES = 20 * 2**20  # an HTML page or a WARC payload (markup is ~10x its text)
 READ_SNIFF_BYTES = 64 * 2**10  # how much of a file is looked at to guess its format and encoding
 READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skipped counts them all
-# Limits on the work one input can cause (chosen, not calibrated; refused as a bad record / a 4xx). lxml checks
-# each attribute of a tag against the ones before it (quadratic: 10,000 attributes on one tag take ~6 s with the
-# GIL held) and trafilatura costs ~0.2 ms an element (10,000 <p> ~2 s on this machine, benchmarks/hostile.py):
-# a page over either cap is refused before it is parsed. A news page has 1,000-5,000 elements and tags of a
-# few attributes; a JSON record of news is 2-3 levels deep.
+# Limits on the work one input can cause (chosen, not calibrated; refused as a bad record / a 4xx before the page
+# is parsed). trafilatura's time grows with the square of a tag's attributes (0.08 s at 3,000, 0.26 s at 6,000;
+# 150,000 froze the server ~20 minutes, issue 18) and by ~0.2 ms an element (10,000 <p> ~1.7 s), holding the
+# GIL much of it (benchmarks/hostile.py). A news page has 1,000-5,000 elements and tags of a few attributes; a
+# JSON record of news is 2-3 levels deep.
 READ_MAX_PAGE_ELEMENTS = 10_000  # start tags in an HTML page
 READ_MAX_TAG_ATTRIBUTES = 256  # attributes on one tag
 READ_MAX_NESTING = 32  # levels of arrays and objects in one JSON record (its meta fields)
