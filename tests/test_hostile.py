@@ -347,3 +347,57 @@ def test_cli_reads_the_valid_line_after_a_deep_one(inputs: dict[str, str], tmp_p
     done = _cli("read", "--no-entities", str(mixed))
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 1 and "nested too deeply" in done.stderr
+
+
+# --- anonymous work and worker processes ----------------------------------------------------------------------
+
+
+def test_anonymous_work_beyond_its_slots_gets_429(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "busy.db", anonymous_wait=0.2)
+    service = app.state.service
+    with LiveServer(app) as live, live.client() as anonymous:
+        with service.anonymous(), service.anonymous():  # every slot taken
+            busy = anonymous.post("/compare", json={"a": _sentences(3), "b": _sentences(4)})
+        free = anonymous.post("/compare", json={"a": _sentences(3), "b": _sentences(4)})
+    assert busy.status_code == 429 and busy.headers["retry-after"] and "busy" in busy.json()["error"]
+    assert free.status_code == 200
+
+
+def test_a_server_with_a_worker_process_takes_batches_and_html(tmp_path: Path) -> None:
+    """Articles prepared and pages extracted in a worker process (forkserver): the same stories as in-process."""
+    fire = example_articles("sheffield-recycling-fire")
+    with LiveServer(create_app(tmp_path / "pool.db", token=TOKEN, workers=1)) as live, live.client(TOKEN) as client:
+        posted = client.post("/articles", json=[article_json(a) for a in fire])
+        refused = client.post(
+            "/articles?url=https://x.example/p", content=_PARAGRAPHS, headers={"content-type": "text/html"}
+        )
+    assert posted.status_code == 201, posted.text
+    assert len({a["story_id"] for a in posted.json()["articles"]}) == 1
+    assert refused.status_code == 422 and "elements" in refused.json()["error"]
+
+
+def test_ingest_rolls_back_the_batch_that_fails(tmp_path: Path) -> None:
+    """`ingest` on a real SQLite file with a fault in its second batch: the first batch stays, nothing of the
+    second does (articles, near-duplicate rows, entity postings), and the error is a StoreError."""
+    from samestory.errors import StoreError
+    from samestory.store.sqlite import SQLiteStore
+    from samestory.stories import ingest
+
+    db = tmp_path / "ingest.db"
+    SQLiteStore(db).close()
+    articles = sorted(example_articles("dresden-elbe-hochwasser")[:4], key=lambda a: a.published)
+    with sqlite3.connect(db) as setup:  # the last published: in the second batch of two
+        setup.execute(
+            f"CREATE TRIGGER poison BEFORE INSERT ON articles WHEN NEW.id = '{articles[-1].id}' "
+            "BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        )
+    with pytest.raises(StoreError, match="injected fault"):
+        ingest(articles, db, batch_size=2)
+    with sqlite3.connect(db) as check:
+        ids = {i for (i,) in check.execute("SELECT id FROM articles")}
+        sketched = {i for (i,) in check.execute("SELECT id FROM minhash_articles")}
+        posted = {s for (s,) in check.execute("SELECT DISTINCT seq FROM entity_postings")}
+        seqs = {s for (s,) in check.execute("SELECT seq FROM articles")}
+    first_batch = {a.id for a in articles[:2]}
+    assert ids == first_batch and sketched <= ids and posted <= seqs
+

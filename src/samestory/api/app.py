@@ -416,17 +416,23 @@ def story_json(stored: list[StoredArticle], provenance: Provenance) -> dict[str,
 
 
 def create_app(
-    db_path: str | Path, token: str | None = None, *, max_body: int | None = None, workers: int = 0
+    db_path: str | Path,
+    token: str | None = None,
+    *,
+    max_body: int | None = None,
+    workers: int = 0,
+    anonymous_wait: float | None = None,
 ) -> FastAPI:
     """The app over the store at `db_path` (created when missing). Without a `token` it is read-only. `workers`
-    processes extract, process and embed posted articles (0: the request's thread does)."""
+    processes extract, process and embed posted articles (0: the request's thread does); anonymous heavy work
+    waits `anonymous_wait` seconds for a slot, then gets 429 (default API_ANONYMOUS_WAIT)."""
     token = token or None
     limit = config.API_MAX_BODY_BYTES if max_body is None else max_body
     if limit < 1:
         raise SamestoryError(f"max_body must be a positive number of bytes, not {limit}")
     if workers < 0:
         raise SamestoryError(f"workers must be 0 or more, not {workers}")
-    service = Service(str(db_path), writable=token is not None, workers=workers)
+    service = Service(str(db_path), writable=token is not None, workers=workers, anonymous_wait=anonymous_wait)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

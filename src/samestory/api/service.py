@@ -122,9 +122,12 @@ def search_bound(name: str, value: datetime | None) -> datetime | None:
 
 class Service:
     """The store behind one app. `writable=False` opens no writer (a read-only server); `workers` processes
-    prepare posted articles (0: in the request's thread, under the model lock)."""
+    prepare posted articles (0: in the request's thread, under the model lock); anonymous work waits at most
+    `anonymous_wait` seconds for a slot (default API_ANONYMOUS_WAIT)."""
 
-    def __init__(self, db_path: str, *, writable: bool, workers: int = 0) -> None:
+    def __init__(
+        self, db_path: str, *, writable: bool, workers: int = 0, anonymous_wait: float | None = None
+    ) -> None:
         if db_path == ":memory:":
             raise ConfigError("the HTTP API needs a store file (each connection to ':memory:' is another DB)")
         self.db_path = db_path
@@ -133,6 +136,7 @@ class Service:
         self._readers_lock = threading.Lock()
         self.models = ModelLock()
         self._anonymous = threading.BoundedSemaphore(config.API_ANONYMOUS_JOBS)
+        self.anonymous_wait = config.API_ANONYMOUS_WAIT if anonymous_wait is None else anonymous_wait
         self._traces: OrderedDict[tuple[int, tuple[int, ...]], Provenance] = OrderedDict()
         self._traces_lock = threading.Lock()
         # The story list with its search text, and the article count it was read at (a store only grows, and
@@ -164,8 +168,8 @@ class Service:
 
     @contextmanager
     def anonymous(self) -> Iterator[None]:
-        """A slot for anonymous heavy work (API_ANONYMOUS_JOBS at once); `Busy` after API_ANONYMOUS_WAIT s."""
-        if not self._anonymous.acquire(timeout=config.API_ANONYMOUS_WAIT):
+        """A slot for anonymous heavy work (API_ANONYMOUS_JOBS at once); `Busy` after `anonymous_wait` s."""
+        if not self._anonymous.acquire(timeout=self.anonymous_wait):
             raise Busy(
                 f"the server is busy with {config.API_ANONYMOUS_JOBS} other comparisons; retry in a few seconds"
             )
