@@ -11,7 +11,8 @@ texts of the SemEval-2022 Task 8 pairs, read from /work/shared/data at run time)
 it just posted, GET /stories (a page, every other time with a search word), and every fourth round
 GET /stories/{id} of its article's story (a trace: compare() calls). With `--batch N` each POST carries N
 articles (a JSON array: one transaction, the batched path `ingest` runs). `--workers` is passed to `serve`
-(default: serve's own, cores - 1).
+(default: serve's own, cores - 1); `--readers N` adds clients that only GET /stories, every 0.1 s, for a
+latency figure of the list under the writes.
 
 Checks, after the clients stop: every article acknowledged (201) can be read back from the server; the
 server, stopped (SIGTERM) and restarted on the same store, still has every one of them, and exactly as many
@@ -187,6 +188,28 @@ def client(
                 call("GET /stories/{id}", "GET", f"/stories/{reply.get('story_id', 0)}")
 
 
+def reader(number: int, base: str, stop_at: float, results: Results) -> None:
+    """A reader beside the writers: GET /stories (every other time with a search word) every 0.1 s."""
+    words = ["corona", "trump", "election", "police", "vaccine", "market"]
+    with httpx.Client(base_url=base, timeout=60) as http:
+        round_ = 0
+        while time.monotonic() < stop_at:
+            query = {"q": words[round_ % len(words)]} if round_ % 2 else {}
+            started = time.perf_counter()
+            try:
+                response = http.get("/stories", params={**query, "limit": 20})
+            except httpx.HTTPError as exc:
+                with results.lock:
+                    results.failures.append(f"reader {number}: {type(exc).__name__}: {exc}")
+                continue
+            results.record("GET /stories (readers)", time.perf_counter() - started, response.status_code)
+            if response.status_code >= 500:
+                with results.lock:
+                    results.failures.append(f"reader {number}: {response.status_code} {response.text[:200]}")
+            round_ += 1
+            time.sleep(0.1)
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -251,6 +274,7 @@ def main() -> int:
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--batch", type=int, default=0, help="articles a POST (a JSON array); 0: one object")
     parser.add_argument("--workers", type=int, default=None, help="serve --workers (default: serve's)")
+    parser.add_argument("--readers", type=int, default=0, help="clients that only GET /stories, every 0.1 s")
     parser.add_argument(
         "--list",
         type=int,
@@ -293,6 +317,9 @@ def main() -> int:
                 )
                 for n in range(args.clients)
             ]
+            threads += [
+                threading.Thread(target=reader, args=(n, base, stop_at, results)) for n in range(args.readers)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -321,6 +348,7 @@ def main() -> int:
     report = {
         "clients": args.clients,
         "batch": args.batch,
+        "readers": args.readers,
         "workers": args.workers,
         "seconds": round(elapsed, 1),
         "requests": requests,

@@ -29,8 +29,8 @@ import numpy as np
 from samestory import config
 from samestory.article import Article
 from samestory.embed import DIM, use_threads
-from samestory.errors import ConfigError
 from samestory.embed import threads as embed_threads
+from samestory.errors import ConfigError
 from samestory.index.vectors import embed_leads
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
