@@ -275,6 +275,8 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=0, help="articles a POST (a JSON array); 0: one object")
     parser.add_argument("--workers", type=int, default=None, help="serve --workers (default: serve's)")
     parser.add_argument("--readers", type=int, default=0, help="clients that only GET /stories, every 0.1 s")
+    parser.add_argument("--dump", default=None, metavar="PATH",
+                        help="instead: write the articles the clients would post to a JSONL file (for `ingest`)")
     parser.add_argument(
         "--list",
         type=int,
@@ -295,6 +297,9 @@ def main() -> int:
     first_of = {str(body["language"]): i for i, body in reversed(list(enumerate(pool)))}
     warmup = [pool[i] for i in sorted(first_of.values())]
     pool = [body for i, body in enumerate(pool) if i not in set(first_of.values())]
+    if args.dump:
+        Path(args.dump).write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in warmup + pool))
+        return 0
     shares = [pool[i :: args.clients] for i in range(args.clients)]
     results = Results()
     with tempfile.TemporaryDirectory(prefix="samestory-load-") as folder:
