@@ -184,6 +184,7 @@ API_TRACE_CACHE = 64
 # seconds gets 429 with Retry-After. Writers go first: a waiting POST /articles takes the models before any
 # waiting anonymous step (samestory.api.service).
 API_MAX_COMPARE_SENTENCES = 200
+API_COMPARE_STEP_SENTENCES = 25  # sentences an anonymous compare embeds in one turn on the models (~45 ms)
 API_MAX_COMPARE_CHARS = 100_000  # ~3x the longest SemEval-2022 text: one "sentence" can't be a whole book
 API_MAX_BATCH = 500
 API_ANONYMOUS_JOBS = 2

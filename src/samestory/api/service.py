@@ -7,8 +7,9 @@ not, and this machine's cores are better used by one model call at a time than b
 
 Writers are not starved by anonymous work, three ways:
 - the lock lets a waiting writer in before any waiting anonymous step, and anonymous work takes it a step at a
-  time (a compare: each text processed, then the comparison; a trace: one pair at a time), each step bounded
-  (API_MAX_COMPARE_SENTENCES), so a write waits at most one step;
+  time (a compare: each text processed, its sentences embedded API_COMPARE_STEP_SENTENCES at a time, then the
+  comparison on the cached vectors; a trace: one pair at a time), each step bounded (API_MAX_COMPARE_SENTENCES),
+  so a write waits at most one step;
 - at most API_ANONYMOUS_JOBS anonymous jobs run at once; another waits API_ANONYMOUS_WAIT seconds for its
   turn, then gets 429 (`Busy`);
 - posted articles are extracted, processed and embedded in `workers` processes (the same `prepare` as
@@ -34,6 +35,8 @@ from unidecode import unidecode
 from samestory import config
 from samestory.article import Article, utc
 from samestory.compare import Comparison, compare
+from samestory.compare.passages import split
+from samestory.embed import embed
 from samestory.errors import ConfigError, InputError, SamestoryError
 from samestory.store.base import StoredArticle, StorySummary
 from samestory.store.sqlite import SQLiteStore
@@ -190,6 +193,10 @@ class Service:
         with self.anonymous():
             first = self.step(lambda: process(a))
             second = self.step(lambda: process(b))
+            for article in (first, second):  # the sentence vectors, a few at a time, into the encoder's cache
+                compared = split(article.text)
+                for start in range(0, len(compared), config.API_COMPARE_STEP_SENTENCES):
+                    self.step(lambda chunk=compared[start : start + config.API_COMPARE_STEP_SENTENCES]: embed(chunk))
             return self.step(lambda: compare(first, second))
 
     def add(self, articles: list[Article]) -> list[Added]:
