@@ -379,6 +379,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from samestory.api import create_app
+    from samestory.config import API_SWITCH_INTERVAL
     from samestory.stories.ingest import default_workers
 
     if not 0 <= args.port <= 65535:
@@ -388,6 +389,9 @@ def _run_serve(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     if not args.verbose:  # ingest logs a line per call, here one per POST /articles
         logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
+    # The server's threads share one GIL with the clustering: a shorter switch interval lets a list request in
+    # sooner (GET /stories p99 under writes: ~450 -> ~190 ms, BENCHMARKS.md "Hostile input and batch writes").
+    sys.setswitchinterval(API_SWITCH_INTERVAL)
     workers = (default_workers() if token else 0) if args.workers is None else args.workers
     app = create_app(args.db, token=token, max_body=args.max_body, workers=workers)
     log.info(

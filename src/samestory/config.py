@@ -189,6 +189,10 @@ API_MAX_COMPARE_CHARS = 100_000  # ~3x the longest SemEval-2022 text: one "sente
 API_MAX_BATCH = 500
 API_ANONYMOUS_JOBS = 2
 API_ANONYMOUS_WAIT = 10.0
+# Seconds a thread of `samestory serve` holds the GIL before another may take it (Python's default: 0.005).
+# Measured with benchmarks/load.py --batch 25 --readers 4 (2 A/B pairs on the shared 2-core machine): GET /stories
+# p99 457-479 ms at 0.005, 183-223 ms at 0.0005, the same articles/s.
+API_SWITCH_INTERVAL = 0.0005
 
 # --- clean (samestory.clean) ------------------------------------------------------------------------------
 # Line lengths below which an anchored boilerplate phrase is taken to be the whole line. Checked by reading the
