@@ -118,6 +118,10 @@ REFUSED: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("since past the end of time", "GET", "/stories", {"params": {"since": "9999-12-31T23:59:59-23:59"}}, 422),
     ("until before its start", "GET", "/stories", {"params": {"until": "0001-01-01T00:00:00+23:59"}}, 422),
     ("id '..'", "POST", "/articles", {"json": {"text": _words(50), "id": ".."}}, 422),
+    ("a lone surrogate as an unknown field", "POST", "/articles",
+     {"content": '{"text": "x", "\\ud800": 1}', "headers": {"content-type": "application/json"}}, 422),
+    ("a lone surrogate as an unknown compare field", "POST", "/compare",
+     {"content": '{"a": "x", "b": "y", "\\ud800": 1}', "headers": {"content-type": "application/json"}}, 422),
 ]
 
 

@@ -121,13 +121,14 @@ def clean_string(text: str) -> str:
     return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 
 
-def _clean_value(value: Any) -> Any:
+def clean_value(value: Any) -> Any:
+    """`clean_string` applied to every string (and key) of a JSON-like value."""
     if isinstance(value, str):
         return clean_string(value)
     if isinstance(value, dict):
-        return {clean_string(str(k)): _clean_value(v) for k, v in value.items()}
+        return {clean_string(str(k)): clean_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean_value(v) for v in value]
+        return [clean_value(v) for v in value]
     return value
 
 
@@ -141,7 +142,7 @@ def sanitised(article: Article) -> Article:
         if isinstance(value, str) and clean_string(value) != value:
             changes[name] = clean_string(value)
     if article.meta:
-        meta = _clean_value(article.meta)
+        meta = clean_value(article.meta)
         if meta != article.meta:
             changes["meta"] = meta
     if article.published is not None and article.published.tzinfo is not UTC:

@@ -47,7 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from samestory import __version__, config
 from samestory.api.service import Added, Busy, Service, search_bound
 from samestory.api.views import PAIR_COLOURS, http_url, sides, timeline
-from samestory.article import Article, sanitised
+from samestory.article import Article, clean_string, clean_value, sanitised
 from samestory.compare import Comparison
 from samestory.compare.passages import split
 from samestory.errors import InputError, SamestoryError, StoreError
@@ -107,7 +107,8 @@ class CompareIn(BaseModel):
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+    # a message may quote the input (an unknown field's name), lone surrogates included: UTF-8 can't hold them
+    return JSONResponse(clean_value({"error": message, "status": status, **extra}), status_code=status)
 
 
 class BodyLimit:
@@ -166,7 +167,7 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     def reply(request: Request, status: int, message: str, **extra: Any) -> Response:
         if request.url.path.startswith("/web"):
             return templates.TemplateResponse(
-                request, "error.html", {"status": status, "message": message}, status_code=status
+                request, "error.html", {"status": status, "message": clean_string(message)}, status_code=status
             )
         return _error(status, message, **extra)
 
