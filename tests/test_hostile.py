@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -368,16 +369,24 @@ def test_anonymous_work_beyond_its_slots_gets_429(tmp_path: Path) -> None:
 
 
 def test_a_server_with_a_worker_process_takes_batches_and_html(tmp_path: Path) -> None:
-    """Articles prepared and pages extracted in a worker process (forkserver): the same stories as in-process."""
+    """Articles prepared and pages extracted in a worker process (forkserver): the fire story in one story; a
+    worker killed costs one request a 503, and the next is served by a new one."""
     fire = example_articles("sheffield-recycling-fire")
-    with LiveServer(create_app(tmp_path / "pool.db", token=TOKEN, workers=1)) as live, live.client(TOKEN) as client:
-        posted = client.post("/articles", json=[article_json(a) for a in fire])
+    app = create_app(tmp_path / "pool.db", token=TOKEN, workers=1)
+    with LiveServer(app) as live, live.client(TOKEN) as client:
+        posted = client.post("/articles", json=[article_json(a) for a in fire[:4]])
         refused = client.post(
             "/articles?url=https://x.example/p", content=_PARAGRAPHS, headers={"content-type": "text/html"}
         )
+        for pid in list(app.state.service._pool._processes):  # the worker processes of this server
+            os.kill(pid, signal.SIGKILL)
+        lost = client.post("/articles", json=article_json(fire[4]))
+        again = client.post("/articles", json=article_json(fire[4]))
     assert posted.status_code == 201, posted.text
     assert len({a["story_id"] for a in posted.json()["articles"]}) == 1
     assert refused.status_code == 422 and "elements" in refused.json()["error"]
+    assert lost.status_code == 503 and "worker" in lost.json()["error"]
+    assert again.status_code == 201 and again.json()["story_id"] == posted.json()["articles"][0]["story_id"]
 
 
 def test_ingest_rolls_back_the_batch_that_fails(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samestory import __version__, config
-from samestory.api.service import Added, Busy, Service, search_bound
+from samestory.api.service import Added, Busy, Service, WorkerLost, search_bound
 from samestory.api.views import PAIR_COLOURS, http_url, sides, timeline
 from samestory.article import Article, clean_string, clean_value, sanitised
 from samestory.compare import Comparison
@@ -190,6 +190,10 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def samestory_error(request: Request, exc: Exception) -> Response:
         return reply(request, 400, str(exc))
 
+    async def worker_lost(request: Request, exc: Exception) -> Response:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return reply(request, 503, str(exc))
+
     async def busy(request: Request, exc: Exception) -> Response:
         response = reply(request, 429, str(exc))
         response.headers["Retry-After"] = "2"
@@ -207,6 +211,7 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     app.add_exception_handler(InputError, bad_input)  # type: ignore[arg-type]
     app.add_exception_handler(StoreError, store_error)
     app.add_exception_handler(Busy, busy)
+    app.add_exception_handler(WorkerLost, worker_lost)
     app.add_exception_handler(TooLarge, too_large)  # type: ignore[arg-type]
     app.add_exception_handler(SamestoryError, samestory_error)
     app.add_exception_handler(Exception, crash)

@@ -25,6 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,10 @@ class Added:
 
 class Busy(SamestoryError):
     """Anonymous work that could not start in time (the API answers 429 with Retry-After)."""
+
+
+class WorkerLost(SamestoryError):
+    """A worker process died while preparing a request (the API answers 503; the next request gets new ones)."""
 
 
 class ModelLock:
@@ -147,13 +152,32 @@ class Service:
         self._listing: tuple[int, list[tuple[StorySummary, str]]] = (-1, [])
         self._listing_lock = threading.Lock()
         self.clusterer = Clusterer(SQLiteStore(db_path)) if writable else None
-        self._pool: ProcessPoolExecutor | None = None
-        if workers > 0:
-            from samestory.pipeline import process
+        self.workers = workers
+        self._pool = self._new_pool() if workers > 0 else None
+        self._pool_lock = threading.Lock()
 
-            # forkserver: workers start from a clean process, not a fork of this threaded server
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=worker_init, initargs=(process,))
+    def _new_pool(self) -> ProcessPoolExecutor:
+        from samestory.pipeline import process
+
+        # forkserver: workers start from a clean process, not a fork of this threaded server
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init, initargs=(process,))
+
+    def _in_worker(self, job: Callable[..., T], *args: Any) -> T:
+        """Run a job in a worker process; a worker that died (killed, out of memory, a crash in a parser) costs
+        this request a `WorkerLost` (503) and the next ones a fresh pool, not the server."""
+        pool = self._pool
+        if pool is None:
+            return job(*args)
+        try:
+            return pool.submit(job, *args).result()
+        except BrokenProcessPool:
+            with self._pool_lock:
+                if self._pool is pool:
+                    log.error("a worker process died; starting %d new one(s)", self.workers)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+            raise WorkerLost("a worker process died while preparing this request; retry it") from None
 
     def reader(self) -> SQLiteStore:
         """This thread's read connection."""
@@ -167,7 +191,7 @@ class Service:
 
     def offload(self, job: Callable[..., T], *args: Any) -> T:
         """Run a job that needs no model of this process (HTML extraction) in a worker when there are any."""
-        return self._pool.submit(job, *args).result() if self._pool is not None else job(*args)
+        return self._in_worker(job, *args)
 
     @contextmanager
     def anonymous(self) -> Iterator[None]:
@@ -211,7 +235,7 @@ class Service:
         reader = self.reader()
         fresh = [a for a in ordered if not reader.contains(a)]
         if self._pool is not None:
-            processed, vectors = self._pool.submit(prepare_in_worker, fresh).result()
+            processed, vectors = self._in_worker(prepare_in_worker, fresh)
         else:
             with self.models.hold(writer=True):
                 processed, vectors = prepare(fresh, process)
