@@ -176,16 +176,17 @@ API_MAX_PAGE_SIZE = 200
 # Traced stories kept in memory (tracing a story of 5 articles runs ~16 compare() calls, ~1 s on this machine);
 # an entry is dropped as soon as its story gets a new article.
 API_TRACE_CACHE = 64
-# Work one request may cause (chosen, not calibrated). A compared text beyond API_MAX_COMPARE_SENTENCES (or over API_MAX_COMPARE_CHARS characters) gets
-# 413: compare() embeds every sentence (~1.7 ms each on one core) and processing is linear in the text, so 200 a side
-# (~3x the longest SemEval-2022 text) keeps one step of an anonymous compare under ~1 s. A batch POST /articles
+# Work one request may cause (chosen, not calibrated). A compared text over API_MAX_COMPARE_SENTENCES sentences or
+# API_MAX_COMPARE_CHARS characters gets 413: compare() embeds every sentence (~1.7 ms each on one core) and
+# processing is linear in the text. The longest labelled article (ECB+) has 83 sentences and 9,400 characters;
+# 200 a side take ~1 s to compare (benchmarks/hostile.py), taken 25 sentences a turn. A batch POST /articles
 # takes at most API_MAX_BATCH articles (one transaction). Anonymous heavy work (POST /compare, a story traced
 # for the first time) runs API_ANONYMOUS_JOBS at a time; one that can't start within API_ANONYMOUS_WAIT
 # seconds gets 429 with Retry-After. Writers go first: a waiting POST /articles takes the models before any
 # waiting anonymous step (samestory.api.service).
 API_MAX_COMPARE_SENTENCES = 200
 API_COMPARE_STEP_SENTENCES = 25  # sentences an anonymous compare embeds in one turn on the models (~45 ms)
-API_MAX_COMPARE_CHARS = 100_000  # ~3x the longest SemEval-2022 text: one "sentence" can't be a whole book
+API_MAX_COMPARE_CHARS = 100_000  # ~10x the longest labelled article: one "sentence" can't be a whole book
 API_MAX_BATCH = 500
 API_ANONYMOUS_JOBS = 2
 API_ANONYMOUS_WAIT = 10.0
