@@ -414,3 +414,22 @@ def test_ingest_rolls_back_the_batch_that_fails(tmp_path: Path) -> None:
     first_batch = {a.id for a in articles[:2]}
     assert ids == first_batch and sketched <= ids and posted <= seqs
 
+
+
+def test_readers_skip_pages_over_the_markup_caps(tmp_path: Path) -> None:
+    from samestory.read import Reader
+
+    (tmp_path / "a-attributes.html").write_bytes(_ATTRIBUTES)
+    (tmp_path / "b-paragraphs.html").write_bytes(_PARAGRAPHS)
+    (tmp_path / "c-good.html").write_text(
+        f"<html lang='en'><head><title>Budget</title></head><body><article><p>{_sentences(6)}</p></article>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    reader = Reader()
+    started = time.perf_counter()
+    found = list(reader.read([tmp_path]))
+    assert time.perf_counter() - started < 2 * REFUSED_WITHIN
+    assert [a.origin for a in found] == [f"{tmp_path / 'c-good.html'}:1"]
+    messages = [str(e) for e in reader.errors]
+    assert any("150,000 attributes" in m for m in messages) and any("10,000 HTML elements" in m for m in messages)
