@@ -2,13 +2,17 @@
 
     .venv/bin/python benchmarks/load.py                       # 20 clients, 30 s
     .venv/bin/python benchmarks/load.py --clients 20 --seconds 30 --json out/load.json
+    .venv/bin/python benchmarks/load.py --batch 25            # each POST a batch of 25 articles (JSON array)
 
 Starts `samestory serve` in its own process on 127.0.0.1 (a free port, a fresh store in a temporary folder,
 a token), then runs the clients in threads, each with its own connection. Each client loops until the time
 is up (requests in flight then finish; nothing starts after): POST /articles (a distinct real article: the
 texts of the SemEval-2022 Task 8 pairs, read from /work/shared/data at run time), GET /articles/{id} of what
 it just posted, GET /stories (a page, every other time with a search word), and every fourth round
-GET /stories/{id} of its article's story (a trace: compare() calls).
+GET /stories/{id} of its article's story (a trace: compare() calls). With `--batch N` each POST carries N
+articles (a JSON array: one transaction, the batched path `ingest` runs). `--workers` is passed to `serve`
+(default: serve's own, cores - 1); `--readers N` adds clients that only GET /stories, every 0.1 s, for a
+latency figure of the list under the writes.
 
 Checks, after the clients stop: every article acknowledged (201) can be read back from the server; the
 server, stopped (SIGTERM) and restarted on the same store, still has every one of them, and exactly as many
@@ -74,7 +78,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(db: Path, port: int, workers: int | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SAMESTORY_EMBED_THREADS": os.environ.get("SAMESTORY_EMBED_THREADS", "1")}
     server = subprocess.Popen(
         [
@@ -88,6 +92,7 @@ def start_server(db: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--token",
             TOKEN,
+            *(["--workers", str(workers)] if workers is not None else []),
         ],
         cwd=ROOT,
         env=env,
@@ -132,8 +137,11 @@ class Results:
             self.status[kind][status] += 1
 
 
-def client(number: int, base: str, bodies: list[dict[str, object]], stop_at: float, results: Results) -> None:
-    """One client: post, read back, list, sometimes trace, until the time is up or its articles run out."""
+def client(
+    number: int, base: str, bodies: list[dict[str, object]], stop_at: float, results: Results, batch: int = 0
+) -> None:
+    """One client: post (one article, or a batch of `batch`), read back, list, sometimes trace, until the time
+    is up or its articles run out."""
     words = ["corona", "trump", "election", "police", "vaccine", "market"]
     with httpx.Client(base_url=base, timeout=300, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
 
@@ -153,16 +161,21 @@ def client(number: int, base: str, bodies: list[dict[str, object]], stop_at: flo
                     )
             return response
 
-        for round_, body in enumerate(bodies):
+        size = max(batch, 1)
+        chunks = [bodies[i : i + size] for i in range(0, len(bodies), size)]
+        for round_, chunk in enumerate(chunks):
             if time.monotonic() >= stop_at:
                 return
-            posted = call("POST /articles", "POST", "/articles", json=body)
+            kind = "POST /articles" if not batch else f"POST /articles (batch of {batch})"
+            posted = call(kind, "POST", "/articles", json=chunk if batch else chunk[0])
             if posted is None or posted.status_code not in (200, 201):
                 continue
-            reply = posted.json()
-            if posted.status_code == 201:
-                with results.lock:
-                    results.acknowledged[reply["id"]] = reply["story_id"]
+            replies = posted.json()["articles"] if batch else [posted.json()]
+            with results.lock:
+                for one in replies:
+                    if one["added"]:
+                        results.acknowledged[one["id"]] = one["story_id"]
+            reply = replies[-1]
             read = call("GET /articles/{id}", "GET", f"/articles/{reply['id']}")
             if read is not None and read.status_code != 200:
                 with results.lock:
@@ -175,12 +188,35 @@ def client(number: int, base: str, bodies: list[dict[str, object]], stop_at: flo
                 call("GET /stories/{id}", "GET", f"/stories/{reply.get('story_id', 0)}")
 
 
+def reader(number: int, base: str, stop_at: float, results: Results) -> None:
+    """A reader beside the writers: GET /stories (every other time with a search word) every 0.1 s."""
+    words = ["corona", "trump", "election", "police", "vaccine", "market"]
+    with httpx.Client(base_url=base, timeout=60) as http:
+        round_ = 0
+        while time.monotonic() < stop_at:
+            query = {"q": words[round_ % len(words)]} if round_ % 2 else {}
+            started = time.perf_counter()
+            try:
+                response = http.get("/stories", params={**query, "limit": 20})
+            except httpx.HTTPError as exc:
+                with results.lock:
+                    results.failures.append(f"reader {number}: {type(exc).__name__}: {exc}")
+                continue
+            results.record("GET /stories (readers)", time.perf_counter() - started, response.status_code)
+            if response.status_code >= 500:
+                with results.lock:
+                    results.failures.append(f"reader {number}: {response.status_code} {response.text[:200]}")
+            round_ += 1
+            time.sleep(0.1)
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
         "n": len(ordered),
         "p50_ms": round(1000 * statistics.median(ordered), 1),
         "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
+        "p99_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
         "max_ms": round(1000 * ordered[-1], 1),
     }
 
@@ -236,6 +272,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--batch", type=int, default=0, help="articles a POST (a JSON array); 0: one object")
+    parser.add_argument("--workers", type=int, default=None, help="serve --workers (default: serve's)")
+    parser.add_argument("--readers", type=int, default=0, help="clients that only GET /stories, every 0.1 s")
+    parser.add_argument("--dump", default=None, metavar="PATH",
+                        help="instead: write the articles the clients would post to a JSONL file (for `ingest`)")
     parser.add_argument(
         "--list",
         type=int,
@@ -249,27 +290,40 @@ def main() -> int:
         return 0
     if not PAIRS.exists():
         raise SystemExit(f"{PAIRS} is missing: the load test posts those texts")
-    per_client = 200
+    per_client = 200 if not args.batch else max(200, 4 * args.batch)
     pool = articles(args.clients * per_client)
+    # One article of each language first, out of the clients' shares: the models of every language (spaCy's
+    # French tokenizer alone takes ~10 s to build) are loaded before the clock starts.
+    first_of = {str(body["language"]): i for i, body in reversed(list(enumerate(pool)))}
+    warmup = [pool[i] for i in sorted(first_of.values())]
+    pool = [body for i, body in enumerate(pool) if i not in set(first_of.values())]
+    if args.dump:
+        Path(args.dump).write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in warmup + pool))
+        return 0
     shares = [pool[i :: args.clients] for i in range(args.clients)]
     results = Results()
     with tempfile.TemporaryDirectory(prefix="samestory-load-") as folder:
         db = Path(folder) / "load.db"
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(db, port)
+        server = start_server(db, port, args.workers)
         try:
-            # One article first, so that the models are loaded before the clock starts.
             warm = httpx.post(
-                f"{base}/articles", json=pool[-1], headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300
+                f"{base}/articles", json=warmup, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=600
             )
-            if warm.status_code == 201:
-                results.acknowledged[warm.json()["id"]] = warm.json()["story_id"]
+            for one in warm.json()["articles"]:
+                if one["added"]:
+                    results.acknowledged[one["id"]] = one["story_id"]
             started = time.monotonic()
             stop_at = started + args.seconds
             threads = [
-                threading.Thread(target=client, args=(n, base, shares[n][: per_client - 1], stop_at, results))
+                threading.Thread(
+                    target=client, args=(n, base, shares[n][: per_client - 1], stop_at, results, args.batch)
+                )
                 for n in range(args.clients)
+            ]
+            threads += [
+                threading.Thread(target=reader, args=(n, base, stop_at, results)) for n in range(args.readers)
             ]
             for thread in threads:
                 thread.start()
@@ -298,6 +352,9 @@ def main() -> int:
     requests = sum(len(v) for v in results.latency.values())
     report = {
         "clients": args.clients,
+        "batch": args.batch,
+        "readers": args.readers,
+        "workers": args.workers,
         "seconds": round(elapsed, 1),
         "requests": requests,
         "requests_per_s": round(requests / elapsed, 1),

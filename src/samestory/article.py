@@ -9,9 +9,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
+
+# Code points that no UTF-8 text can hold: a lone surrogate (an escaped "\ud800" in JSON) can't be encoded,
+# stored or given to a tokenizer.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(slots=True)
@@ -105,6 +110,49 @@ class Article:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def utc(value: datetime) -> datetime:
+    """A datetime in UTC; a naive one is taken to be UTC already. OverflowError when UTC can't hold it
+    (year 9999 at a negative offset, year 1 at a positive one)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def clean_string(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD (the only thing a Python str holds that UTF-8 can't)."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def clean_value(value: Any) -> Any:
+    """`clean_string` applied to every string (and key) of a JSON-like value."""
+    if isinstance(value, str):
+        return clean_string(value)
+    if isinstance(value, dict):
+        return {clean_string(str(k)): clean_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_value(v) for v in value]
+    return value
+
+
+def sanitised(article: Article) -> Article:
+    """The article as every stage can take it: no lone surrogates in its strings (replaced by U+FFFD) and its
+    publication date in UTC (naive = UTC; a date UTC can't hold is dropped). The same object when nothing
+    needs changing."""
+    changes: dict[str, Any] = {}
+    for name in ("id", "text", "title", "url", "source", "language", "origin"):
+        value = getattr(article, name)
+        if isinstance(value, str) and clean_string(value) != value:
+            changes[name] = clean_string(value)
+    if article.meta:
+        meta = clean_value(article.meta)
+        if meta != article.meta:
+            changes["meta"] = meta
+    if article.published is not None and article.published.tzinfo is not UTC:
+        try:
+            changes["published"] = utc(article.published)
+        except OverflowError:
+            changes["published"] = None
+    return dataclasses.replace(article, **changes) if changes else article
+
+
 def _fields(record: Removal | DateMention | Entity) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[union-attr]
 
@@ -113,7 +161,7 @@ def timestamp(published: datetime | None) -> float | None:
     """Publication order: seconds since the epoch, a naive time read as UTC (None when undated)."""
     if published is None:
         return None
-    return (published if published.tzinfo else published.replace(tzinfo=timezone.utc)).timestamp()
+    return (published if published.tzinfo else published.replace(tzinfo=UTC)).timestamp()
 
 
 def make_id(*parts: str) -> str:

@@ -40,13 +40,21 @@ def _read_args(parser: argparse.ArgumentParser) -> None:
 def _reader(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from samestory.read import Reader
 
+    bad = [item for item in args.field if "=" not in item]
+    if bad:
+        raise SamestoryError(f"--field {bad[0]!r}: expected NAME=FIELD, e.g. --field text=body")
     fields = dict(item.split("=", 1) for item in args.field)
     return Reader(strict=args.strict, format=args.format, fields=fields)
 
 
-def _report_skipped(reader: Any) -> None:
-    if reader.skipped:
-        log.warning("skipped %d bad record(s); run with --strict to stop at the first", reader.skipped)
+def _report_skipped(reader: Any, read: int) -> int:
+    """Sum up the bad records (each was logged when skipped); the exit code: 1 when nothing could be read."""
+    if not reader.skipped:
+        return 0
+    if not read:  # the one warning already said why
+        return 1
+    log.warning("skipped %d bad record(s); run with --strict to stop at the first", reader.skipped)
+    return 0
 
 
 # --- read -----------------------------------------------------------------------------------------------
@@ -61,10 +69,11 @@ def _run_read(args: argparse.Namespace) -> int:
     from samestory.pipeline import process
 
     reader = _reader(args)
+    read = 0
     for article in reader.read(args.paths):
         _print_json(process(article, entities=not args.no_entities).to_dict())
-    _report_skipped(reader)
-    return 0
+        read += 1
+    return _report_skipped(reader, read)
 
 
 # --- compare --------------------------------------------------------------------------------------------
@@ -141,13 +150,15 @@ def _run_ingest(args: argparse.Namespace) -> int:
 
         workers = default_workers() if args.workers is None else args.workers
         stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
-    _report_skipped(reader)
+    code = _report_skipped(reader, stats.read)
+    if code:
+        return code
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
         f"stor{'y' if stats.new_stories == 1 else 'ies'}, {stats.merges:,} merge(s), "
         f"{stats.rate:,.0f} articles/s -> {args.db}"
     )
-    return 0
+    return code
 
 
 def _open_db(path: str):  # type: ignore[no-untyped-def]
@@ -332,7 +343,7 @@ def _run_dedup(args: argparse.Namespace) -> int:
         groups = find_duplicates(
             articles, threshold=args.threshold, db=args.db, progress=progress
         )
-    _report_skipped(reader)
+    code = _report_skipped(reader, len(origins))
     for number, group in enumerate(groups, 1):
         if as_json:
             out = group.to_dict()
@@ -346,7 +357,7 @@ def _run_dedup(args: argparse.Namespace) -> int:
             date = m.published.date().isoformat() if m.published else "undated"
             where = origins.get(m.id) or "(indexed before)"
             sys.stdout.write(f"  {m.id}  {date}  estimated {m.estimated:.3f}  verified {verified}  {where}\n")
-    return 0
+    return code
 
 
 # --- serve ------------------------------------------------------------------------------------------------
@@ -362,6 +373,8 @@ def _args_serve(parser: argparse.ArgumentParser) -> None:
                         "default: $SAMESTORY_TOKEN; with neither, the server is read-only")
     parser.add_argument("--max-body", type=int, default=API_MAX_BODY_BYTES,
                         help=f"largest request body in bytes (default {API_MAX_BODY_BYTES:,})")
+    parser.add_argument("--workers", type=int, default=None, help="processes that extract, clean, understand "
+                        "and embed posted articles (default: cores - 1 with a token, else 0)")
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -370,11 +383,21 @@ def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from samestory.api import create_app
+    from samestory.config import API_SWITCH_INTERVAL
+    from samestory.stories.ingest import default_workers
 
+    if not 0 <= args.port <= 65535:
+        raise SamestoryError(f"--port {args.port}: a port is 0 to 65535")
+    if args.workers is not None and args.workers < 0:
+        raise SamestoryError(f"--workers {args.workers}: need 0 or more")
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     if not args.verbose:  # ingest logs a line per call, here one per POST /articles
         logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
-    app = create_app(args.db, token=token, max_body=args.max_body)
+    # The server's threads share one GIL with the clustering: a shorter switch interval lets a list request in
+    # sooner (GET /stories p99 under writes: ~450 -> ~190 ms, BENCHMARKS.md "Hostile input and batch writes").
+    sys.setswitchinterval(API_SWITCH_INTERVAL)
+    workers = (default_workers() if token else 0) if args.workers is None else args.workers
+    app = create_app(args.db, token=token, max_body=args.max_body, workers=workers)
     log.info(
         "serving %s on http://%s:%d/web (API docs: /docs), %s",
         args.db, args.host, args.port, "writes need the token" if token else "read-only (no token given)",
@@ -449,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except SamestoryError as exc:
         log.error("%s", exc)
+        return 2
+    except OSError as exc:  # a file or a port the system refused: its message, not a traceback
+        log.error("%s", f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else exc)
         return 2
     except BrokenPipeError:
         return 0

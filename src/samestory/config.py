@@ -30,6 +30,10 @@ SAME_EVENT_OVERALL = 2.5
 # ~0.3 MB (its character 4-gram counts mostly).
 COMPARE_VIEW_CACHE = 256
 RELATED_OVERALL = 3.0
+# Neither same_event nor related when the shorter text has fewer words than this: on a few words the predicted
+# Overall is lexical coincidence. Chosen, not tuned: the shortest texts of the SemEval-2022 pairs have 11-15
+# words, the shortest article of the labelled stories sets 7 (ECB+: one of 496 under 10).
+COMPARE_MIN_WORDS = 10
 
 # --- read -------------------------------------------------------------------------------------------------
 # Limits that keep memory bounded on hostile input; chosen, not calibrated. A news article is 2-50 KB of text
@@ -38,6 +42,14 @@ READ_MAX_RECORD_BYTES = 5 * 2**20  # a text file, a JSON/JSONL record, a CSV lin
 READ_MAX_PAGE_BYTES = 20 * 2**20  # an HTML page or a WARC payload (markup is ~10x its text)
 READ_SNIFF_BYTES = 64 * 2**10  # how much of a file is looked at to guess its format and encoding
 READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skipped counts them all
+# Limits on the work one input can cause (chosen, not calibrated; refused as a bad record / a 4xx before the page
+# is parsed). trafilatura's time grows with the square of a tag's attributes (0.08 s at 3,000, 0.26 s at 6,000;
+# 150,000 froze the server ~20 minutes, issue 18) and by ~0.2 ms an element (10,000 <p> ~1.7 s), holding the
+# GIL much of it (benchmarks/hostile.py). A news page has 1,000-5,000 elements and tags of a few attributes; a
+# JSON record of news is 2-3 levels deep.
+READ_MAX_PAGE_ELEMENTS = 10_000  # start tags in an HTML page
+READ_MAX_TAG_ATTRIBUTES = 256  # attributes on one tag
+READ_MAX_NESTING = 32  # levels of arrays and objects in one JSON record (its meta fields)
 # A first line is taken as the title when it is at most this long and doesn't end like a sentence.
 # Seed 000's title is 66 characters; headline guidance (AP, SEO) keeps titles under ~110.
 READ_TITLE_MAX_CHARS = 200
@@ -181,6 +193,24 @@ API_MAX_PAGE_SIZE = 200
 # Traced stories kept in memory (tracing a story of 5 articles runs ~16 compare() calls, ~1 s on this machine);
 # an entry is dropped as soon as its story gets a new article.
 API_TRACE_CACHE = 64
+# Work one request may cause (chosen, not calibrated). A compared text over API_MAX_COMPARE_SENTENCES sentences or
+# API_MAX_COMPARE_CHARS characters gets 413: compare() embeds every sentence (~1.7 ms each on one core) and
+# processing is linear in the text. The longest labelled article (ECB+) has 83 sentences and 9,400 characters;
+# 200 a side take ~1 s to compare (benchmarks/hostile.py), taken 25 sentences a turn. A batch POST /articles
+# takes at most API_MAX_BATCH articles (one transaction). Anonymous heavy work (POST /compare, a story traced
+# for the first time) runs API_ANONYMOUS_JOBS at a time; one that can't start within API_ANONYMOUS_WAIT
+# seconds gets 429 with Retry-After. Writers go first: a waiting POST /articles takes the models before any
+# waiting anonymous step (samestory.api.service).
+API_MAX_COMPARE_SENTENCES = 200
+API_COMPARE_STEP_SENTENCES = 25  # sentences an anonymous compare embeds in one turn on the models (~45 ms)
+API_MAX_COMPARE_CHARS = 100_000  # ~10x the longest labelled article: one "sentence" can't be a whole book
+API_MAX_BATCH = 500
+API_ANONYMOUS_JOBS = 2
+API_ANONYMOUS_WAIT = 10.0
+# Seconds a thread of `samestory serve` holds the GIL before another may take it (Python's default: 0.005).
+# Measured with benchmarks/load.py --batch 25 --readers 4 (2 A/B pairs on the shared 2-core machine): GET /stories
+# p99 457-479 ms at 0.005, 183-223 ms at 0.0005, the same articles/s.
+API_SWITCH_INTERVAL = 0.0005
 
 # --- clean (samestory.clean) ------------------------------------------------------------------------------
 # Line lengths below which an anchored boilerplate phrase is taken to be the whole line. Checked by reading the

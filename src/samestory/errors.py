@@ -21,6 +21,9 @@ class InputError(SamestoryError):
         self.where = where
         self.message = message
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:  # pickled across worker processes
+        return type(self), (self.where, self.message)
+
 
 class ConfigError(SamestoryError):
     """A parameter out of range, or an optional dependency that is not installed."""

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from samestory.article import Article
+from samestory.article import Article, sanitised
 from samestory.clean import clean
 from samestory.understand import understand
 
 
 def process(article: Article, *, entities: bool = True) -> Article:
-    """Clean an article and fill in what `understand` finds (language, dates, entities, numbers)."""
-    return understand(clean(article), entities=entities)
+    """Clean an article and fill in what `understand` finds (language, dates, entities, numbers). Lone
+    surrogates in its strings become U+FFFD and its date UTC first (`samestory.article.sanitised`)."""
+    return understand(clean(sanitised(article)), entities=entities)
 
 
 def process_all(articles: Iterable[Article], *, entities: bool = True) -> Iterator[Article]:

@@ -3,7 +3,8 @@
     app = create_app("samestory.db", token="s3cret")      # `samestory serve` runs it with uvicorn
 
 API (JSON; OpenAPI docs at /docs):
-    POST /articles        add an article (JSON, or an HTML page with ?url=); needs the token
+    POST /articles        add an article (JSON, or an HTML page with ?url=), or a batch (a JSON array, or NDJSON:
+                          one object a line; at most API_MAX_BATCH, one transaction); needs the token
     GET  /articles/{id}   a stored article, processed, with its story
     GET  /stories         stories, most recently seen first: ?q= words, ?since= ?until= ISO dates, ?limit ?offset
     GET  /stories/{id}    a story traced: its likely original, and each other article against it
@@ -12,7 +13,11 @@ Web page: /web (stories, search), /web/stories/{id} (timeline, copies side by si
 
 Writes need `Authorization: Bearer TOKEN`; an app built without a token is read-only (writes get 403).
 Bodies over `max_body` bytes get 413. Every error is JSON `{"error": message, "status": code}`
-(an HTML page under /web); bad input is a 4xx, never a 500.
+(an HTML page under /web); bad input is a 4xx, never a 500. Limits on the work one request causes
+(samestory.config): JSON nested deeper than READ_MAX_NESTING (422), an HTML page over READ_MAX_PAGE_ELEMENTS
+elements or READ_MAX_TAG_ATTRIBUTES attributes on a tag (422, refused before it is parsed), a compared text over
+API_MAX_COMPARE_SENTENCES sentences (413), a batch over API_MAX_BATCH articles (413); anonymous heavy work
+(compare, a first trace) runs API_ANONYMOUS_JOBS at a time, else 429 (samestory.api.service says why).
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi import Depends, FastAPI, Form, Path as PathParam, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -39,19 +45,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from samestory import __version__, config
-from samestory.api.service import Service
-from samestory.api.views import PAIR_COLOURS, sides, timeline
-from samestory.article import Article
-from samestory.compare import Comparison, compare
+from samestory.api.service import Added, Busy, Service, WorkerLost, search_bound
+from samestory.api.views import PAIR_COLOURS, http_url, sides, timeline
+from samestory.article import Article, clean_string, clean_value, sanitised
+from samestory.compare import Comparison
 from samestory.compare.passages import split
 from samestory.errors import InputError, SamestoryError, StoreError
 from samestory.store.base import StoredArticle
+from samestory.text import sentences
 from samestory.stories import Provenance
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 _WHERE = "request body"
+_NDJSON = ("application/x-ndjson", "application/jsonl", "application/jsonlines", "application/ndjson")
+# Story ids are SQLite integers: a larger number in a path is refused (422), not an overflow (500).
+StoryId = Annotated[int, PathParam(ge=-(2**63), le=2**63 - 1)]
 # The web page loads nothing from elsewhere; /docs (Swagger UI) needs its inline start-up script.
 _CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
@@ -97,7 +107,8 @@ class CompareIn(BaseModel):
 
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status, **extra}, status_code=status)
+    # a message may quote the input (an unknown field's name), lone surrogates included: UTF-8 can't hold them
+    return JSONResponse(clean_value({"error": message, "status": status, **extra}), status_code=status)
 
 
 class BodyLimit:
@@ -137,6 +148,10 @@ class BodyLimit:
         return f"request body too large: the limit is {self.limit:,} bytes"
 
 
+class TooLarge(InputError):
+    """Input within the byte limit that would still cause too much work (413)."""
+
+
 def _validation_message(errors: list[Any]) -> tuple[str, list[dict[str, str]]]:
     details = [
         {
@@ -152,7 +167,7 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     def reply(request: Request, status: int, message: str, **extra: Any) -> Response:
         if request.url.path.startswith("/web"):
             return templates.TemplateResponse(
-                request, "error.html", {"status": status, "message": message}, status_code=status
+                request, "error.html", {"status": status, "message": clean_string(message)}, status_code=status
             )
         return _error(status, message, **extra)
 
@@ -175,6 +190,18 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     async def samestory_error(request: Request, exc: Exception) -> Response:
         return reply(request, 400, str(exc))
 
+    async def worker_lost(request: Request, exc: Exception) -> Response:
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return reply(request, 503, str(exc))
+
+    async def busy(request: Request, exc: Exception) -> Response:
+        response = reply(request, 429, str(exc))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    async def too_large(request: Request, exc: TooLarge) -> Response:
+        return reply(request, 413, exc.message)
+
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return reply(request, 500, f"internal error ({type(exc).__name__}); the server log has the details")
@@ -183,6 +210,9 @@ def _install_error_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
     app.add_exception_handler(InputError, bad_input)  # type: ignore[arg-type]
     app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(Busy, busy)
+    app.add_exception_handler(WorkerLost, worker_lost)
+    app.add_exception_handler(TooLarge, too_large)  # type: ignore[arg-type]
     app.add_exception_handler(SamestoryError, samestory_error)
     app.add_exception_handler(Exception, crash)
 
@@ -213,40 +243,84 @@ def writer(
 # --- conversions --------------------------------------------------------------------------------------------
 
 
-def _article_from_json(body: bytes) -> Article:
-    from samestory.read._fields import build, parse_date, parse_language
-    from samestory.read.html import extract
+def _parse_json(body: bytes) -> Any:
+    """A request body as JSON, nested at most READ_MAX_NESTING levels."""
+    from samestory.read._fields import too_deep
 
     try:
-        record = json.loads(body)
+        value = json.loads(body)
     except UnicodeDecodeError:
         raise InputError(_WHERE, "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:
-        raise InputError(
-            _WHERE, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise InputError(_WHERE, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        value = None
+        deep = True
+    else:
+        deep = too_deep(value, config.READ_MAX_NESTING)
+    if deep:
+        raise InputError(_WHERE, f"JSON nested deeper than {config.READ_MAX_NESTING} levels")
+    return value
+
+
+def _records(body: bytes, kind: str) -> tuple[list[Any], bool]:
+    """The records of a POST /articles body and whether it is a batch (a JSON array, or NDJSON)."""
+    if kind in _NDJSON:
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) > config.API_MAX_BATCH:
+            raise TooLarge(_WHERE, f"{len(lines):,} articles in one batch; the limit is {config.API_MAX_BATCH:,}")
+        records = []
+        for number, line in enumerate(lines, 1):
+            try:
+                records.append(_parse_json(line))
+            except InputError as exc:
+                raise InputError(f"{_WHERE}: line {number}", exc.message) from None
+        return records, True
+    value = _parse_json(body)
+    if isinstance(value, list):
+        if len(value) > config.API_MAX_BATCH:
+            raise TooLarge(_WHERE, f"{len(value):,} articles in one batch; the limit is {config.API_MAX_BATCH:,}")
+        if not value:
+            raise InputError(_WHERE, "an empty batch: post an array of article objects")
+        return value, True
+    return [value], False
+
+
+FromHtml = Callable[[bytes, str, datetime | None, dict[str, Any] | None], Article]
+
+
+def _article_from_record(record: Any, where: str, from_html: FromHtml) -> Article:
+    """One posted JSON record as a raw Article (HTML extracted by `from_html`), or the InputError that says
+    what is wrong."""
+    from samestory.read._fields import build, parse_date, parse_language
+
     if not isinstance(record, dict):
-        raise InputError(_WHERE, "expected a JSON object with `text` (or `html` and `url`)")
+        raise InputError(where, "expected a JSON object with `text` (or `html` and `url`)")
     try:
         given = ArticleIn.model_validate(record)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from None
+        if where == _WHERE:
+            raise RequestValidationError(exc.errors(include_url=False)) from None
+        message, _ = _validation_message(list(exc.errors(include_url=False)))
+        raise InputError(where, message) from None
     published = parse_date(given.published) if given.published else None
     if given.published and published is None:
-        raise InputError(f"{_WHERE}: published", f"not a date: {given.published!r}")
+        raise InputError(f"{where}: published", f"not a date: {given.published!r}")
     language = parse_language(given.language) if given.language else None
     if given.language and language is None:
-        raise InputError(f"{_WHERE}: language", f"not a language code: {given.language!r}")
+        raise InputError(f"{where}: language", f"not a language code: {given.language!r}")
     if given.html is not None:
         if given.text is not None:
-            raise InputError(_WHERE, "give `text` or `html`, not both")
+            raise InputError(where, "give `text` or `html`, not both")
         if not given.url:
-            raise InputError(_WHERE, "`html` needs the `url` it was fetched from")
-        return _from_html(given.html.encode("utf-8"), given.url, published, given.meta, extract)
+            raise InputError(where, "`html` needs the `url` it was fetched from")
+        return from_html(given.html.encode("utf-8", "replace"), given.url, published, given.meta)
     if not given.text or not given.text.strip():
-        raise InputError(_WHERE, "`text` is missing or empty (or give `html` and `url`)")
+        raise InputError(where, "`text` is missing or empty (or give `html` and `url`)")
+    if given.id is not None and given.id.strip() in (".", ".."):
+        raise InputError(f"{where}: id", "'.' and '..' can't be ids (no link could reach them)")
     return build(
-        _WHERE,
+        where,
         text=given.text.strip(),
         id=given.id,
         url=given.url,
@@ -258,18 +332,53 @@ def _article_from_json(body: bytes) -> Article:
     )
 
 
-def _from_html(
-    page: bytes, url: str, published: datetime | None, meta: dict[str, Any] | None, extract: Any
-) -> Article:
+def _articles_from_json(body: bytes, kind: str, from_html: FromHtml) -> tuple[list[Article], bool]:
+    """The articles of a JSON / NDJSON body, every one checked before any is written; whether it is a batch."""
+    records, batch = _records(body, kind)
+    if not batch:
+        return [_article_from_record(records[0], _WHERE, from_html)], False
+    articles = []
+    for i, record in enumerate(records):
+        try:
+            articles.append(_article_from_record(record, f"{_WHERE}: article {i}", from_html))
+        except InputError as exc:  # the reply says which article (numbered from 0, as posted)
+            raise type(exc)(exc.where, f"article {i}: {exc.message}") from None
+    return articles, True
+
+
+def _from_html(page: bytes, url: str, published: datetime | None, meta: dict[str, Any] | None) -> Article:
+    """The article of a posted page (run in a worker process when the server has any)."""
+    from samestory.read.html import extract
+
     found = extract(page, _WHERE, url=url, published=published, meta=meta)
     if isinstance(found, InputError):
         raise found
     return found
 
 
+def _reply(service: Service, added: Added) -> dict[str, Any]:
+    """What POST /articles says of one article: its story, or that it was already stored (and where)."""
+    article, a = added.article, added.assignment
+    if a is None:
+        data: dict[str, Any] = {"id": article.id, "added": False, "reason": "already stored"}
+        found = service.stored(article.id)
+        if found is not None:
+            data.update(seq=found.seq, story_id=found.story_id, links=_links(article.id, found.story_id))
+        return data
+    return {
+        "id": a.article_id,
+        "added": True,
+        "seq": a.seq,
+        "story_id": a.story_id,
+        "new_story": a.new_story,
+        "merged": a.merged,
+        "links": _links(a.article_id, a.story_id),
+    }
+
+
 def _links(article_id: str, story_id: int) -> dict[str, str]:
     return {
-        "article": f"/articles/{article_id}",
+        "article": f"/articles/{quote(article_id, safe='')}",
         "story": f"/stories/{story_id}",
         "page": f"/web/stories/{story_id}",
     }
@@ -312,13 +421,24 @@ def story_json(stored: list[StoredArticle], provenance: Provenance) -> dict[str,
 # --- the app ------------------------------------------------------------------------------------------------
 
 
-def create_app(db_path: str | Path, token: str | None = None, *, max_body: int | None = None) -> FastAPI:
-    """The app over the store at `db_path` (created when missing). Without a `token` it is read-only."""
+def create_app(
+    db_path: str | Path,
+    token: str | None = None,
+    *,
+    max_body: int | None = None,
+    workers: int = 0,
+    anonymous_wait: float | None = None,
+) -> FastAPI:
+    """The app over the store at `db_path` (created when missing). Without a `token` it is read-only. `workers`
+    processes extract, process and embed posted articles (0: the request's thread does); anonymous heavy work
+    waits `anonymous_wait` seconds for a slot, then gets 429 (default API_ANONYMOUS_WAIT)."""
     token = token or None
     limit = config.API_MAX_BODY_BYTES if max_body is None else max_body
     if limit < 1:
         raise SamestoryError(f"max_body must be a positive number of bytes, not {limit}")
-    service = Service(str(db_path), writable=token is not None)
+    if workers < 0:
+        raise SamestoryError(f"workers must be 0 or more, not {workers}")
+    service = Service(str(db_path), writable=token is not None, workers=workers, anonymous_wait=anonymous_wait)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -337,6 +457,7 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
     app.state.token = token
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["PAIR_COLOURS"] = PAIR_COLOURS
+    templates.env.filters["http_url"] = http_url
     _install_error_handlers(app, templates)
     app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -384,12 +505,19 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
                 "content": {
                     "application/json": {"schema": ArticleIn.model_json_schema()},
                     "text/html": {"schema": {"type": "string"}, "description": "a page; give ?url="},
+                    "application/x-ndjson": {
+                        "schema": {"type": "string"},
+                        "description": f"a batch: one article object a line (at most {config.API_MAX_BATCH})",
+                    },
                 },
             }
         },
         responses={
             200: {"description": "already stored (same URL, or same source and text): nothing added"},
-            201: {"description": "added: its id, sequence number and story"},
+            201: {
+                "description": "added: its id, sequence number and story; for a batch (a JSON array or "
+                "NDJSON), `added`, `already_stored` and one such object an article, in the order posted"
+            },
         },
     )
     async def post_article(
@@ -398,39 +526,32 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
     ) -> JSONResponse:
         body = await request.body()
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+        def from_html(
+            page: bytes, page_url: str, published: datetime | None, meta: dict[str, Any] | None
+        ) -> Article:
+            return service.offload(_from_html, page, page_url, published, meta)
+
         if kind in ("text/html", "application/xhtml+xml"):
             if not url:
                 raise InputError("query", "an HTML body needs ?url= (where the page was fetched from)")
-            from samestory.read.html import extract
-
-            article = await run_in_threadpool(_from_html, body, url, None, None, extract)
-        elif kind == "application/json":
-            article = await run_in_threadpool(_article_from_json, body)
+            articles, batch = [await run_in_threadpool(from_html, body, url, None, None)], False
+        elif kind == "application/json" or kind in _NDJSON:
+            articles, batch = await run_in_threadpool(_articles_from_json, body, kind, from_html)
         else:
-            raise HTTPException(415, f"send application/json or text/html, not {kind!r}")
-        added = await run_in_threadpool(service.add, article)
-        if added.assignment is None:
-            found = await run_in_threadpool(service.stored, article.id)
-            data: dict[str, Any] = {"id": article.id, "added": False, "reason": "already stored"}
-            if found is not None:
-                data.update(seq=found.seq, story_id=found.story_id, links=_links(article.id, found.story_id))
-            return JSONResponse(data, status_code=200)
-        a = added.assignment
+            raise HTTPException(415, f"send application/json, application/x-ndjson or text/html, not {kind!r}")
+        added = await run_in_threadpool(service.add, articles)
+        replies = [await run_in_threadpool(_reply, service, item) for item in added]
+        if not batch:
+            return JSONResponse(replies[0], status_code=201 if replies[0]["added"] else 200)
+        count = sum(r["added"] for r in replies)
         return JSONResponse(
-            {
-                "id": a.article_id,
-                "added": True,
-                "seq": a.seq,
-                "story_id": a.story_id,
-                "new_story": a.new_story,
-                "merged": a.merged,
-                "links": _links(a.article_id, a.story_id),
-            },
-            status_code=201,
+            {"added": count, "already_stored": len(replies) - count, "articles": replies},
+            status_code=201 if count else 200,
         )
 
     @app.get(
-        "/articles/{article_id}", tags=["articles"], summary="A stored article, processed, and its story"
+        "/articles/{article_id:path}", tags=["articles"], summary="A stored article, processed, and its story"
     )
     def get_article(article_id: str) -> dict[str, Any]:
         found = service.stored(article_id)
@@ -470,7 +591,7 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         tags=["stories"],
         summary="A story: its likely original and each copy against it",
     )
-    def get_story(story_id: int) -> dict[str, Any]:
+    def get_story(story_id: StoryId) -> dict[str, Any]:
         found = service.story(story_id)
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
@@ -495,9 +616,12 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         bounds: list[datetime | None] = []
         for name, value in (("since", since), ("until", until)):
             try:
-                bounds.append(datetime.fromisoformat(value) if value.strip() else None)
+                bounds.append(search_bound(name, datetime.fromisoformat(value)) if value.strip() else None)
             except ValueError:
                 problems.append(f"{name}: {value!r} is not a date (e.g. 2024-03-14)")
+                bounds.append(None)
+            except InputError as exc:
+                problems.append(f"{name}: {exc.message}")
                 bounds.append(None)
         found = service.stories(q[:500], bounds[0], bounds[1])
         size = config.API_PAGE_SIZE
@@ -519,7 +643,7 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
         )
 
     @app.get("/web/stories/{story_id}", include_in_schema=False)
-    def web_story(request: Request, story_id: int) -> Response:
+    def web_story(request: Request, story_id: StoryId) -> Response:
         found = service.story(story_id)
         if found is None:
             raise HTTPException(404, f"no story {story_id}")
@@ -557,29 +681,48 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
 
 
 def _pair(a: str | TextIn, b: str | TextIn) -> tuple[Article, Article]:
+    """The two texts of a compare request as sanitised Articles (lone surrogates replaced, dates in UTC: a naive
+    one is UTC), each within the limits of one compare."""
+
     def article(name: str, given: str | TextIn) -> Article:
         if isinstance(given, str):
-            return Article(id=name, text=given.strip())
+            return _within_limits(sanitised(Article(id=name, text=given.strip())))
         from samestory.read._fields import parse_language
 
         language = parse_language(given.language) if given.language else None
         if given.language and language is None:
             raise InputError(f"{_WHERE}: {name}.language", f"not a language code: {given.language!r}")
-        return Article(
-            id=name,
-            text=given.text.strip(),
-            title=given.title.strip(),
-            language=language,
-            published=given.published,
+        return _within_limits(
+            sanitised(
+                Article(
+                    id=name,
+                    text=given.text.strip(),
+                    title=given.title.strip(),
+                    language=language,
+                    published=given.published,
+                )
+            )
         )
 
     return article("a", a), article("b", b)
 
 
-def _compare(service: Service, a: Article, b: Article) -> Comparison:
-    from samestory.pipeline import process
+def _within_limits(article: Article) -> Article:
+    """The article, when one compare of it stays within API_MAX_COMPARE_CHARS and API_MAX_COMPARE_SENTENCES."""
+    where = f"{_WHERE}: {article.id}"
+    if not article.text:
+        raise InputError(where, "the text is empty")
+    if len(article.text) > config.API_MAX_COMPARE_CHARS:
+        raise TooLarge(
+            where, f"{len(article.text):,} characters; a compared text has at most {config.API_MAX_COMPARE_CHARS:,}"
+        )
+    count = sum(1 for line in article.text.splitlines() for _ in sentences(line))
+    if count > config.API_MAX_COMPARE_SENTENCES:
+        raise TooLarge(
+            where, f"{count:,} sentences; a compared text has at most {config.API_MAX_COMPARE_SENTENCES:,}"
+        )
+    return article
 
-    for article in (a, b):
-        if not article.text:
-            raise InputError(f"{_WHERE}: {article.id}", "the text is empty")
-    return service.exclusive(lambda: compare(process(a), process(b)))
+
+def _compare(service: Service, a: Article, b: Article) -> Comparison:
+    return service.compare(a, b)

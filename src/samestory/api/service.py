@@ -1,29 +1,48 @@
 """What the HTTP API does, apart from HTTP: the store readers, the one writer, and traced stories.
 
 Reads open one SQLite connection per server thread (WAL: readers never wait for the writer). Everything that
-runs the language models (clean + understand, embeddings, compare, trace) and every write goes through one
-lock: the encoder and spaCy are not known to be thread-safe, the clusterer is not, and this machine's cores
-are better used by one model call at a time than by several fighting over them.
+runs the language models in this process (compare, trace, the clusterer) goes through one lock, `ModelLock`:
+the encoder and spaCy are not known to be thread-safe (the sentence-vector cache is not), the clusterer is
+not, and this machine's cores are better used by one model call at a time than by several fighting over them.
+
+Writers are not starved by anonymous work, three ways:
+- the lock lets a waiting writer in before any waiting anonymous step, and anonymous work takes it a step at a
+  time (a compare: each text processed, its sentences embedded API_COMPARE_STEP_SENTENCES at a time, then the
+  comparison on the cached vectors; a trace: one pair at a time), each step bounded (API_MAX_COMPARE_SENTENCES),
+  so a write waits at most one step;
+- at most API_ANONYMOUS_JOBS anonymous jobs run at once; another waits API_ANONYMOUS_WAIT seconds for its
+  turn, then gets 429 (`Busy`);
+- posted articles are extracted, processed and embedded in `workers` processes (the same `prepare` as
+  `ingest`), outside the lock and outside this process's GIL; only the clustering and the commit take the
+  lock (`commit_batch`, the same as `ingest`: one transaction a request).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from unidecode import unidecode
 
 from samestory import config
-from samestory.article import Article
-from samestory.errors import ConfigError
+from samestory.article import Article, utc
+from samestory.compare import Comparison, compare
+from samestory.compare.passages import split
+from samestory.embed import embed
+from samestory.errors import ConfigError, InputError, SamestoryError
 from samestory.store.base import StoredArticle, StorySummary
 from samestory.store.sqlite import SQLiteStore
-from samestory.stories import Assignment, Clusterer, Provenance, ingest, trace
+from samestory.stories import Assignment, Clusterer, Provenance, in_publication_order, trace
+from samestory.stories.ingest import IngestStats, commit_batch, prepare, prepare_in_worker, worker_init
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +57,37 @@ class Added:
     assignment: Assignment | None  # None: already stored (same URL, or same source and text)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+class Busy(SamestoryError):
+    """Anonymous work that could not start in time (the API answers 429 with Retry-After)."""
+
+
+class WorkerLost(SamestoryError):
+    """A worker process died while preparing a request (the API answers 503; the next request gets new ones)."""
+
+
+class ModelLock:
+    """One holder at a time; a waiting writer gets it before any waiting anonymous job."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._held = False
+        self._writers = 0
+
+    @contextmanager
+    def hold(self, *, writer: bool) -> Iterator[None]:
+        with self._condition:
+            self._writers += writer
+            try:
+                self._condition.wait_for(lambda: not self._held and (writer or not self._writers))
+            finally:
+                self._writers -= writer
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._held = False
+                self._condition.notify_all()
 
 
 def _fold(text: str) -> str:
@@ -58,28 +106,78 @@ def matches(
     (a story overlapping the range fits)."""
     if words and not all(w in haystack for w in words):
         return False
-    if since is not None and (summary.last_seen is None or _utc(summary.last_seen) < since):
+    if since is not None and (summary.last_seen is None or _utc_or_max(summary.last_seen) < since):
         return False
-    return until is None or (summary.first_seen is not None and _utc(summary.first_seen) <= until)
+    return until is None or (summary.first_seen is not None and _utc_or_max(summary.first_seen) <= until)
+
+
+def _utc_or_max(value: datetime) -> datetime:
+    try:
+        return utc(value)
+    except OverflowError:  # a stored date UTC can't hold (read before dates were sanitised)
+        return utc(datetime.max)
+
+
+def search_bound(name: str, value: datetime | None) -> datetime | None:
+    """A ?since= / ?until= date in UTC; an InputError (422) for one UTC can't hold."""
+    if value is None:
+        return None
+    try:
+        return utc(value)
+    except OverflowError:
+        raise InputError(f"query: {name}", f"{value.isoformat()} is out of range in UTC") from None
 
 
 class Service:
-    """The store behind one app. `writable=False` opens no writer (a read-only server)."""
+    """The store behind one app. `writable=False` opens no writer (a read-only server); `workers` processes
+    prepare posted articles (0: in the request's thread, under the model lock); anonymous work waits at most
+    `anonymous_wait` seconds for a slot (default API_ANONYMOUS_WAIT)."""
 
-    def __init__(self, db_path: str, *, writable: bool) -> None:
+    def __init__(
+        self, db_path: str, *, writable: bool, workers: int = 0, anonymous_wait: float | None = None
+    ) -> None:
         if db_path == ":memory:":
             raise ConfigError("the HTTP API needs a store file (each connection to ':memory:' is another DB)")
         self.db_path = db_path
         self._local = threading.local()
         self._readers: list[SQLiteStore] = []
         self._readers_lock = threading.Lock()
-        self._work = threading.Lock()
+        self.models = ModelLock()
+        self._anonymous = threading.BoundedSemaphore(config.API_ANONYMOUS_JOBS)
+        self.anonymous_wait = config.API_ANONYMOUS_WAIT if anonymous_wait is None else anonymous_wait
         self._traces: OrderedDict[tuple[int, tuple[int, ...]], Provenance] = OrderedDict()
+        self._traces_lock = threading.Lock()
         # The story list with its search text, and the article count it was read at (a store only grows, and
         # stories change only when an article is added, so the count tells when to read it again).
         self._listing: tuple[int, list[tuple[StorySummary, str]]] = (-1, [])
         self._listing_lock = threading.Lock()
         self.clusterer = Clusterer(SQLiteStore(db_path)) if writable else None
+        self.workers = workers
+        self._pool = self._new_pool() if workers > 0 else None
+        self._pool_lock = threading.Lock()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        from samestory.pipeline import process
+
+        # forkserver: workers start from a clean process, not a fork of this threaded server
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init, initargs=(process,))
+
+    def _in_worker(self, job: Callable[..., T], *args: Any) -> T:
+        """Run a job in a worker process; a worker that died (killed, out of memory, a crash in a parser) costs
+        this request a `WorkerLost` (503) and the next ones a fresh pool, not the server."""
+        pool = self._pool
+        if pool is None:
+            return job(*args)
+        try:
+            return pool.submit(job, *args).result()
+        except BrokenProcessPool:
+            with self._pool_lock:
+                if self._pool is pool:
+                    log.error("a worker process died; starting %d new one(s)", self.workers)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+            raise WorkerLost("a worker process died while preparing this request; retry it") from None
 
     def reader(self) -> SQLiteStore:
         """This thread's read connection."""
@@ -91,20 +189,64 @@ class Service:
                 self._readers.append(store)
         return store
 
-    def exclusive(self, job: Callable[[], T]) -> T:
-        """Run a job that uses the language models, alone."""
-        with self._work:
+    def offload(self, job: Callable[..., T], *args: Any) -> T:
+        """Run a job that needs no model of this process (HTML extraction) in a worker when there are any."""
+        return self._in_worker(job, *args)
+
+    @contextmanager
+    def anonymous(self) -> Iterator[None]:
+        """A slot for anonymous heavy work (API_ANONYMOUS_JOBS at once); `Busy` after `anonymous_wait` s."""
+        if not self._anonymous.acquire(timeout=self.anonymous_wait):
+            raise Busy(
+                f"the server is busy with {config.API_ANONYMOUS_JOBS} other comparisons; retry in a few seconds"
+            )
+        try:
+            yield
+        finally:
+            self._anonymous.release()
+
+    def step(self, job: Callable[[], T]) -> T:
+        """Run one step of anonymous work on the models (writers waiting go first)."""
+        with self.models.hold(writer=False):
             return job()
 
-    def add(self, article: Article) -> Added:
-        """Process, store and cluster one raw article (committed on return)."""
+    def compare(self, a: Article, b: Article) -> Comparison:
+        """Process two raw articles and compare them: anonymous work, a step at a time."""
+        from samestory.pipeline import process
+
+        with self.anonymous():
+            first = self.step(lambda: process(a))
+            second = self.step(lambda: process(b))
+            for article in (first, second):  # the sentence vectors, a few at a time, into the encoder's cache
+                compared = split(article.text)
+                for start in range(0, len(compared), config.API_COMPARE_STEP_SENTENCES):
+                    self.step(lambda chunk=compared[start : start + config.API_COMPARE_STEP_SENTENCES]: embed(chunk))
+            return self.step(lambda: compare(first, second))
+
+    def add(self, articles: list[Article]) -> list[Added]:
+        """Process, store and cluster raw articles, as `ingest` does a batch: prepared (in a worker when there
+        are any), then clustered in publication order and committed in one transaction; on any failure
+        nothing of them is stored. Returns what happened to each, in the order given."""
         if self.clusterer is None:
             raise ConfigError("this server is read-only")
-        assigned: list[Assignment] = []
-        cluster = self.clusterer
-        with self._work:
-            ingest([article], cluster.store, clusterer=cluster, on_assign=assigned.append)
-        return Added(article, assigned[0] if assigned else None)
+        from samestory.pipeline import process
+
+        ordered = list(in_publication_order(articles, buffer=max(len(articles), 1)))
+        reader = self.reader()
+        fresh = [a for a in ordered if not reader.contains(a)]
+        if self._pool is not None:
+            processed, vectors = self._in_worker(prepare_in_worker, fresh)
+        else:
+            with self.models.hold(writer=True):
+                processed, vectors = prepare(fresh, process)
+        assigned: dict[str, Assignment] = {}
+
+        def keep(assignment: Assignment) -> None:
+            assigned[assignment.article_id] = assignment
+
+        with self.models.hold(writer=True):
+            commit_batch(self.clusterer, processed, vectors, IngestStats(), keep)
+        return [Added(a, assigned.get(a.id)) for a in articles]
 
     def stored(self, article_id: str) -> StoredArticle | None:
         store = self.reader()
@@ -114,21 +256,20 @@ class Service:
 
     def stories(self, query: str, since: datetime | None, until: datetime | None) -> list[StorySummary]:
         """The stories that fit a search, most recently seen first."""
-        since = _utc(since) if since else None
-        until = _utc(until) if until else None
+        since = search_bound("since", since)
+        until = search_bound("until", until)
         words = _fold(query).split()
         return [s for s, text in self._summaries() if matches(s, text, words, since, until)]
 
     def _summaries(self) -> list[tuple[StorySummary, str]]:
         store = self.reader()
         count = store.count()
+        # One thread reads the list after a write; the others wait for it and find it cached (each reading it
+        # would multiply a read that takes ~1 s at 100,000 articles by the requests in flight).
         with self._listing_lock:
-            if self._listing[0] == count:
-                return self._listing[1]
-        listing = [(s, searchable(s)) for s in store.stories()]
-        with self._listing_lock:
-            self._listing = (count, listing)
-        return listing
+            if self._listing[0] != count:
+                self._listing = (count, [(s, searchable(s)) for s in store.stories()])
+            return self._listing[1]
 
     def story(self, story_id: int) -> tuple[list[StoredArticle], Provenance] | None:
         """A story's articles and its trace (cached until the story changes); None when there is no such story."""
@@ -136,22 +277,30 @@ class Service:
         if not stored:
             return None
         key = (story_id, tuple(s.seq for s in stored))
-        with self._work:
+        with self._traces_lock:
             found = self._traces.get(key)
-            if found is None:
-                joins = {s.article.id: s.join for s in stored if s.join}
-                found = trace([s.article for s in stored], story_id=story_id, joins=joins)
-                for stale in [k for k in self._traces if k[0] == story_id]:  # the story has changed since
-                    del self._traces[stale]
-                self._traces[key] = found
-                if len(self._traces) > config.API_TRACE_CACHE:
-                    self._traces.popitem(last=False)
-            else:
+            if found is not None:
                 self._traces.move_to_end(key)
+                return stored, found
+        with self.anonymous():
+            found = trace(
+                [s.article for s in stored],
+                story_id=story_id,
+                joins={s.article.id: s.join for s in stored if s.join},
+                judge=lambda a, b: self.step(lambda: compare(a, b)),
+            )
+        with self._traces_lock:
+            for stale in [k for k in self._traces if k[0] == story_id]:  # the story has changed since
+                del self._traces[stale]
+            self._traces[key] = found
+            if len(self._traces) > config.API_TRACE_CACHE:
+                self._traces.popitem(last=False)
         return stored, found
 
     def close(self) -> None:
-        with self._work:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        with self.models.hold(writer=True):
             if self.clusterer is not None:
                 self.clusterer.close()
                 self.clusterer.store.close()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, utc
 from samestory.compare.passages import Passage
 from samestory.text import sentences
 
@@ -86,8 +87,15 @@ class Timeline:
     undated: bool = False
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def http_url(url: str | None) -> str | None:
+    """A URL the page may link to: http(s) only (a posted "javascript:..." is shown as text, never a link)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
 
 
 def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
@@ -98,7 +106,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
         name = article.source or "unknown source"
         if name not in sources:
             sources.append(name)
-    times = [_utc(a.published).timestamp() for a, _ in items if a.published]
+    times = [utc(a.published).timestamp() for a, _ in items if a.published]
     undated = len(times) < len(items)
     first, last = (min(times), max(times)) if times else (0.0, 0.0)
     span = max(last - first, 1.0)
@@ -107,7 +115,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     def x_of(article: Article) -> float:
         if article.published is None:
             return float(_WIDTH - _RIGHT - 20)
-        return round(_LEFT + (plot_right - _LEFT) * (_utc(article.published).timestamp() - first) / span, 1)
+        return round(_LEFT + (plot_right - _LEFT) * (utc(article.published).timestamp() - first) / span, 1)
 
     rows = [(name, float(_TOP + _ROW * i)) for i, name in enumerate(sources)]
     y_of = dict(rows)
@@ -117,7 +125,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
             y=y_of[a.source or "unknown source"],
             article_id=a.id,
             label=f"{a.source or '?'} · {a.language or '?'} · "
-            f"{_utc(a.published).strftime('%Y-%m-%d %H:%M') if a.published else 'undated'} · {relation}",
+            f"{utc(a.published).strftime('%Y-%m-%d %H:%M') if a.published else 'undated'} · {relation}",
             language=a.language or "?",
             relation=relation,
             anchor=f"a-{a.id}",

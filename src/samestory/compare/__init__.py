@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from samestory.article import Article
+from samestory.article import Article, sanitised
 from samestory.compare.model import score_pairs
 from samestory.compare.passages import Alignment, Passage, align
 from samestory.compare.relation import SAME_STORY, Relation, decide
 from samestory.embed import mean_vector
-from samestory.text import jaccard, normalize, shingles
+from samestory.text import jaccard, normalize, shingles, words
 
 __all__ = ["Comparison", "Evidence", "Passage", "compare"]
 
@@ -109,6 +109,7 @@ def evidence_for(a: Article, b: Article, alignment: Alignment) -> Evidence:
 
 def compare(a: Article, b: Article) -> Comparison:
     """Compare two articles that have been through `samestory.pipeline.process`."""
+    a, b = sanitised(a), sanitised(b)
     alignment = align(a.text, b.text)
     evidence = evidence_for(a, b, alignment)
     scores = score_pairs([(a, b)])[0]
@@ -121,6 +122,7 @@ def compare(a: Article, b: Article) -> Comparison:
         mean_similarity=evidence.mean_passage_similarity,
         mean_overlap=evidence.mean_passage_overlap,
         overall=scores["overall"],
+        shorter_words=min(len(words(a.text)), len(words(b.text))),
     )
     return Comparison(
         a_id=a.id,

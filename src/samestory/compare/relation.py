@@ -6,6 +6,8 @@
     translation  one source text in another language: most passages aligned, across languages
     same_event   independent reports of one event (predicted Overall <= SAME_EVENT_OVERALL)
     related      same topic, another event (predicted Overall <= RELATED_OVERALL)
+                 (neither when the shorter text has under COMPARE_MIN_WORDS words: the predicted score of a
+                 few words is lexical coincidence, "hello world one" against "hello world two")
     unrelated    everything else
 """
 
@@ -40,8 +42,9 @@ def decide(
     mean_similarity: float,
     mean_overlap: float,
     overall: float,
+    shorter_words: int,
 ) -> Relation:
-    """The relation, from the strongest evidence down."""
+    """The relation, from the strongest evidence down. `shorter_words`: the words of the shorter text."""
     if same_language and shingle_jaccard >= config.DUPLICATE_JACCARD:
         return "duplicate"
     if derived(coverage_a, coverage_b, passages, mean_similarity):
@@ -51,6 +54,8 @@ def decide(
             return "duplicate"
         if mean_overlap >= config.REWRITE_OVERLAP:
             return "rewrite"
+    if shorter_words < config.COMPARE_MIN_WORDS:
+        return "unrelated"
     if overall <= config.SAME_EVENT_OVERALL:
         return "same_event"
     if overall <= config.RELATED_OVERALL:

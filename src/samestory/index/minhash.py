@@ -591,17 +591,20 @@ class _SqliteStore:
     def insert(self, rows, ids, published, inserted, sigs, keys, order):  # type: ignore[no-untyped-def]
         pub = [None if math.isnan(p) else p for p in published.tolist()]
         try:
-            with self.db:
-                self.db.executemany(
-                    "INSERT INTO minhash_articles (row, id, published, inserted, signature) VALUES (?, ?, ?, ?, ?)",
-                    zip(rows.tolist(), ids, pub, [inserted] * len(ids), (s.tobytes() for s in sigs)),
-                )
-                flat = keys.ravel()  # in key order: each B-tree page is visited once per batch
-                self.db.executemany(
-                    "INSERT OR IGNORE INTO minhash_bands (key, row) VALUES (?, ?)",
-                    zip(flat[order].tolist(), np.repeat(rows, keys.shape[1])[order].tolist()),
-                )
+            self.db.executemany(
+                "INSERT INTO minhash_articles (row, id, published, inserted, signature) VALUES (?, ?, ?, ?, ?)",
+                zip(rows.tolist(), ids, pub, [inserted] * len(ids), (s.tobytes() for s in sigs)),
+            )
+            flat = keys.ravel()  # in key order: each B-tree page is visited once per batch
+            self.db.executemany(
+                "INSERT OR IGNORE INTO minhash_bands (key, row) VALUES (?, ?)",
+                zip(flat[order].tolist(), np.repeat(rows, keys.shape[1])[order].tolist()),
+            )
+            if self.owned:  # on a caller's connection the caller commits: the rows go with its articles
+                self.db.commit()
         except sqlite3.Error as exc:
+            if self.owned:
+                self.db.rollback()
             raise StoreError(f"cannot write the MinHash index: {exc}") from exc
         self.next_row = int(rows[-1]) + 1
 
@@ -723,7 +726,7 @@ class MinHashIndex:
     """A near-duplicate index of articles that can grow, shrink and be reopened.
 
     `db` is a path (SQLite file, created when missing), an open sqlite3.Connection (the caller keeps
-    ownership: tables are prefixed minhash_) or None (in memory, not persisted). The parameters are stored
+    ownership and commits: tables are prefixed minhash_) or None (in memory, not persisted). The parameters are stored
     with the index and must match when it is reopened.
     """
 

@@ -69,11 +69,13 @@ class TermIndex:
             else:
                 self.df[bucket] = df
         self._cache: OrderedDict[int, TermVector] = OrderedDict()
+        self._pending: list[tuple[int, TermVector]] = []  # added since the last commit()
 
     def add(self, seq: int, vector: TermVector) -> None:
-        """Count an article's terms and keep its vector (the caller commits)."""
+        """Count an article's terms and keep its vector (the caller commits the connection, then `commit()`)."""
         self.df[vector.ids] += 1
         self.documents += 1
+        self._pending.append((seq, vector))
         rows = [(int(b), 1) for b in vector.ids] + [(_DOCUMENTS, 1)]
         self.connection.executemany(
             "INSERT INTO term_df (bucket, df) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET df = df + 1", rows
@@ -83,6 +85,18 @@ class TermIndex:
             (seq, vector.ids.astype(np.int32).tobytes(), vector.tf.tobytes()),
         )
         self._remember(seq, vector)
+
+    def commit(self) -> None:
+        """The connection has committed what was added: nothing left to undo."""
+        self._pending.clear()
+
+    def rollback(self) -> None:
+        """The connection has rolled back: forget the counts and vectors added since the last commit()."""
+        for seq, vector in self._pending:
+            self.df[vector.ids] -= 1
+            self.documents -= 1
+            self._cache.pop(seq, None)
+        self._pending.clear()
 
     def vectors(self, seqs: list[int]) -> dict[int, TermVector]:
         """The stored vectors of these articles (those that have one)."""

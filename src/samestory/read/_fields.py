@@ -9,7 +9,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from samestory.article import Article, make_id
+from samestory.article import Article, make_id, sanitised
+from samestory.config import READ_MAX_NESTING
 from samestory.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class Fields:
         """The Article for one record, or the InputError saying why there is none."""
         if not isinstance(record, dict):
             return InputError(where, f"expected an object with a text field, got {_kind(record)}")
+        if too_deep(record):
+            return InputError(where, f"nested deeper than {READ_MAX_NESTING} levels of arrays and objects")
         keys = self.resolve(tuple(record))
         text_key = keys.get("text")
         text = _text(record.get(text_key)) if text_key else ""
@@ -114,6 +117,22 @@ def _resolve(fields: Fields, keys: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def too_deep(value: Any, limit: int = READ_MAX_NESTING) -> bool:
+    """Whether a parsed JSON value nests more than `limit` levels of arrays and objects (walked without
+    recursion, so any depth is safe to ask about)."""
+    level: list[Any] = [value]
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return False
+    return any(isinstance(item, dict | list) for item in level)
+
+
 def build(
     where: str,
     *,
@@ -127,9 +146,10 @@ def build(
     meta: dict[str, Any] | None = None,
 ) -> Article:
     """An Article with its stable id (given, else from the url, else from where it was read and its text)
-    and its source (given, else the domain of its url)."""
+    and its source (given, else the domain of its url). Sanitised (`samestory.article.sanitised`): no lone
+    surrogates, the date in UTC."""
     url = url.strip() if url else None
-    return Article(
+    return sanitised(Article(
         id=id.strip() if id and id.strip() else make_id(url) if url else make_id(where, text),
         text=text,
         title=title.strip(),
@@ -139,7 +159,7 @@ def build(
         published=published,
         origin=where,
         meta=meta or {},
-    )
+    ))
 
 
 def _kind(value: Any) -> str:

@@ -14,6 +14,7 @@ import io
 import lzma
 import os
 import re
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -163,7 +164,18 @@ def _folder(path: str) -> Iterator[Source | InputError]:
             yield _file(entry.path)
 
 
+def _special(path: str) -> bool:
+    """Whether a path is a FIFO, a socket or a device: opening one may wait forever for a writer, and a Source
+    is opened twice (sniffed, then read), which a pipe can't be."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # missing or unreadable: open() says why
+
+
 def _file(path: str) -> Source | InputError:
+    if _special(path):
+        return InputError(path, "not a regular file (a FIFO, a socket or a device); pipe it to stdin with '-'")
     try:
         with open(path, "rb") as stream:
             start = stream.read(READ_SNIFF_BYTES)

@@ -10,7 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from samestory.article import Article
-from samestory.config import READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
+from samestory.config import (
+    READ_MAX_PAGE_BYTES,
+    READ_MAX_PAGE_ELEMENTS,
+    READ_MAX_TAG_ATTRIBUTES,
+    READ_MIN_PAGE_WORDS,
+)
 from samestory.errors import InputError
 from samestory.read._fields import build, domain, parse_date, parse_language
 from samestory.read._source import Source
@@ -19,6 +24,11 @@ log = logging.getLogger(__name__)
 
 _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
 _META = ("author", "description", "sitename", "categories", "tags")
+# A start tag up to its '>' (or the end of the page), quoted attribute values (which may hold '<' and '>')
+# skipped whole; the attribute names in a tag once its quoted values are blanked out.
+_TAG = re.compile(rb"<[A-Za-z](?:[^\"'>]|\"[^\"]*\"|'[^']*')*")
+_QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
+_ATTRIBUTE = re.compile(rb"[\s\"'/][^\s\"'=/>]")
 
 
 def read_html(source: Source) -> Iterator[Article | InputError]:
@@ -32,6 +42,23 @@ def read_html(source: Source) -> Iterator[Article | InputError]:
     yield extract(page, where)
 
 
+def markup_error(page: bytes) -> str | None:
+    """Why a page is refused before lxml parses it (None: it is not): more than READ_MAX_PAGE_ELEMENTS start
+    tags, or a tag with more than READ_MAX_TAG_ATTRIBUTES attributes. One regex pass over the bytes; it counts
+    at least what lxml would see (a '<' in a script counts as a tag)."""
+    if b"\x00" in page:  # UTF-16/32 markup: its ASCII without the zero bytes
+        page = page.replace(b"\x00", b"")
+    shortest = 2 * READ_MAX_TAG_ATTRIBUTES  # a tag shorter than this can't hold more attributes
+    for count, tag in enumerate(_TAG.finditer(page), 1):
+        if count > READ_MAX_PAGE_ELEMENTS:
+            return f"more than {READ_MAX_PAGE_ELEMENTS:,} HTML elements; not parsed"
+        if tag.end() - tag.start() > shortest:
+            attributes = len(_ATTRIBUTE.findall(_QUOTED.sub(b'""', tag[0][2:])))
+            if attributes > READ_MAX_TAG_ATTRIBUTES:
+                return f"a tag with {attributes:,} attributes (at most {READ_MAX_TAG_ATTRIBUTES}); not parsed"
+    return None
+
+
 def extract(
     page: bytes,
     where: str,
@@ -41,7 +68,10 @@ def extract(
     meta: dict[str, Any] | None = None,
 ) -> Article | InputError:
     """The article in an HTML page. `url` (where it was fetched) wins over the page's canonical URL;
-    `published` is used when the page has no date."""
+    `published` is used when the page has no date. A page over the markup caps is refused unparsed."""
+    too_much = markup_error(page)
+    if too_much:
+        return InputError(where, too_much)
     from htmldate import find_date
     from trafilatura import bare_extraction
     from trafilatura.settings import Document

@@ -72,6 +72,8 @@ def read_json(source: Source, fields: Fields, encoding: str) -> Iterator[Article
                 yield fields.article(value, f"{source.name}:{line}")
         except _Malformed as exc:
             yield InputError(f"{source.name}:{exc.line}", exc.message)
+        except RecursionError:
+            yield InputError(f"{source.name}:{values.line}", "JSON nested too deeply to read")
         except STREAM_ERRORS as exc:
             yield InputError(f"{source.name}:{values.line}", describe(exc))
 

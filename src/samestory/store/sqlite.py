@@ -71,16 +71,16 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.connection = sqlite3.connect(self.path, isolation_level="DEFERRED", check_same_thread=False)
             self.connection.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a committed transaction survives the process being killed (not a power cut).
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.executescript(_SCHEMA)
             self.connection.commit()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"{self.path}: can't open the store ({exc})") from exc
 
     def __enter__(self) -> Self:
@@ -197,6 +197,8 @@ class SQLiteStore:
         return [found[s] for s in seqs if s in found]
 
     def story(self, story_id: int) -> list[StoredArticle]:
+        if not -(2**63) <= story_id < 2**63:  # no SQLite integer: no such story
+            return []
         rows = self._execute(
             f"SELECT {_JOINED} WHERE a.story_id = ? ORDER BY a.published IS NULL, a.published, a.seq",
             (story_id,),
@@ -246,6 +248,13 @@ class SQLiteStore:
             self.connection.commit()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: can't commit ({exc})") from exc
+
+    def rollback(self) -> None:
+        """Drop everything written since the last commit (by this store or an index on its connection)."""
+        try:
+            self.connection.rollback()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: can't roll back ({exc})") from exc
 
     def close(self) -> None:
         self.connection.commit()

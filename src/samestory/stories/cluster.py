@@ -82,6 +82,7 @@ class Clusterer:
         self.minhash = MinHashIndex(store.connection)
         self.vectors = VectorIndex(vector_path(store.path), capacity=max(10_000, store.count() + 1000))
         self._times: dict[int, float | None] = {}
+        self._uncommitted: list[int] = []  # seqs added since the last commit
         self._catch_up()
 
     def _catch_up(self) -> None:
@@ -213,6 +214,7 @@ class Clusterer:
         self.entities.add(seq, entity_keys(article))
         self.terms.add(seq, terms)
         self._times[seq] = timestamp(article.published)
+        self._uncommitted.append(seq)
         return Assignment(
             seq=seq,
             article_id=article.id,
@@ -255,6 +257,19 @@ class Clusterer:
     def commit(self) -> None:
         """Make the stored articles and their stories durable (the vector index is saved on `close()`)."""
         self.store.commit()
+        self.terms.commit()
+        self._uncommitted.clear()
+
+    def rollback(self) -> None:
+        """Undo every `add()` since the last commit: the store's transaction (articles, stories, entity postings,
+        near-duplicate rows) and what this object remembers of them. A vector added under a rolled-back seq
+        stays in the vector index: a label the store doesn't hold is never a candidate, and the store gives the
+        same seq to the next article, whose vector replaces it."""
+        self.store.rollback()
+        self.terms.rollback()
+        for seq in self._uncommitted:
+            self._times.pop(seq, None)
+        self._uncommitted.clear()
 
     def close(self) -> None:
         self.store.commit()

@@ -29,6 +29,7 @@ from samestory import config
 from samestory.article import Article, timestamp
 from samestory.embed import DIM, use_threads
 from samestory.embed import threads as embed_threads
+from samestory.errors import ConfigError
 from samestory.index.vectors import embed_leads
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
@@ -72,18 +73,14 @@ def in_publication_order(articles: Iterable[Article], buffer: int | None = None)
             yield article
 
 
-_process: Callable[[Article], Article] | None = None  # what _prepare runs (set per ingest, per worker)
+_process: Callable[[Article], Article] | None = None  # what prepare_in_worker runs (set in each worker)
 
 
-def _use_process(process: Callable[[Article], Article]) -> None:
-    global _process
-    _process = process
-
-
-def _init_worker(process: Callable[[Article], Article]) -> None:
+def worker_init(process: Callable[[Article], Article]) -> None:
     """A worker process: one core of its own, so one BLAS thread for the encoder; it exits when the ingest
     process is gone (killed, it can't shut its pool down, and a forked worker would wait forever)."""
-    _use_process(process)
+    global _process
+    _process = process
     use_threads(1)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
@@ -94,11 +91,41 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _prepare(batch: list[Article]) -> tuple[list[Article], np.ndarray]:
+def prepare(batch: list[Article], process: Callable[[Article], Article]) -> tuple[list[Article], np.ndarray]:
     """Process a batch (clean, understand, entities) and embed the title+lead of each article."""
-    assert _process is not None
-    processed = [_process(a) for a in batch]
+    processed = [process(a) for a in batch]
     return processed, embed_leads(processed) if processed else np.zeros((0, DIM), np.float32)
+
+
+def prepare_in_worker(batch: list[Article]) -> tuple[list[Article], np.ndarray]:
+    """`prepare` with the `process` a worker was started with (`worker_init`)."""
+    if _process is None:
+        raise RuntimeError("prepare_in_worker() runs in a worker started by worker_init()")
+    return prepare(batch, _process)
+
+
+def commit_batch(
+    cluster: Clusterer,
+    processed: list[Article],
+    vectors: np.ndarray,
+    stats: IngestStats,
+    on_assign: Callable[[Assignment], None] | None = None,
+) -> None:
+    """Put a prepared batch in stories and commit it: one transaction. Whatever fails on the way (the store, an
+    index, a model), the batch is rolled back whole, in the store and in the clusterer, and the error raised."""
+    try:
+        assigned, skipped = cluster.add_batch(processed, vectors)
+        cluster.commit()
+    except BaseException:
+        cluster.rollback()
+        raise
+    stats.skipped += skipped
+    stats.added += len(assigned)
+    stats.new_stories += sum(a.new_story for a in assigned)
+    stats.merges += sum(len(a.merged) for a in assigned)
+    if on_assign is not None:
+        for assignment in assigned:
+            on_assign(assignment)
 
 
 def _done(value: tuple[list[Article], np.ndarray]) -> Future[tuple[list[Article], np.ndarray]]:
@@ -132,12 +159,14 @@ def ingest(
     `progress` is called after each committed batch; `on_assign` after each article. `rules`: the story
     decision's thresholds for a clusterer made here (default `StoryRules()`).
     """
+    size = config.STORY_BATCH if batch_size is None else batch_size
+    if size < 1 or workers < 0:
+        raise ConfigError(f"need batch_size >= 1 and workers >= 0 (got {size} and {workers})")
     if process is None:
         from samestory.pipeline import process
     own_store = not isinstance(store, SQLiteStore)
     db = SQLiteStore(store) if own_store else store  # type: ignore[arg-type]
     cluster = clusterer or Clusterer(db, rules=rules)
-    size = config.STORY_BATCH if batch_size is None else batch_size
     stats = IngestStats()
     started = time.perf_counter()
     pool = None
@@ -145,21 +174,11 @@ def ingest(
     if workers > 0:
         use_threads(1)  # this process shares the cores with the workers
         context = multiprocessing.get_context("fork")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(process,))
-    else:
-        _use_process(process)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=worker_init, initargs=(process,))
     pending: deque[Future[tuple[list[Article], np.ndarray]]] = deque()
 
     def cluster_batch(processed: list[Article], vectors: np.ndarray) -> None:
-        assignments, skipped = cluster.add_batch(processed, vectors)
-        stats.skipped += skipped
-        for assignment in assignments:
-            stats.added += 1
-            stats.new_stories += assignment.new_story
-            stats.merges += len(assignment.merged)
-            if on_assign is not None:
-                on_assign(assignment)
-        cluster.commit()
+        commit_batch(cluster, processed, vectors, stats, on_assign)
         stats.seconds = time.perf_counter() - started
         if progress is not None:
             progress(stats)
@@ -170,7 +189,7 @@ def ingest(
             stats.read += len(batch)
             fresh = [a for a in batch if not db.contains(a)]
             stats.skipped += len(batch) - len(fresh)
-            pending.append(pool.submit(_prepare, fresh) if pool else _done(_prepare(fresh)))
+            pending.append(pool.submit(prepare_in_worker, fresh) if pool else _done(prepare(fresh, process)))
             if len(pending) > workers:  # keep every worker busy one batch ahead
                 cluster_batch(*pending.popleft().result())
         while pending:

@@ -15,6 +15,7 @@ Each article is also checked for content-farm signs:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
@@ -133,9 +134,16 @@ def _credits(article: Article, original: Article) -> bool:
     return len(outlet) >= 4 and outlet.replace("-", " ").casefold() in text.replace("-", " ").casefold()
 
 
-def trace(articles: list[Article], story_id: int = 0, joins: dict[str, Join] | None = None) -> Provenance:
-    """Find the likely original of a story's articles and measure every other article against it; `joins`
-    (article id -> why it is in the story) are shown beside each copy's relation to the original."""
+def trace(
+    articles: list[Article],
+    story_id: int = 0,
+    *,
+    joins: dict[str, Join] | None = None,
+    judge: Callable[[Article, Article], Comparison] = compare,
+) -> Provenance:
+    """Find the likely original of a story's articles and measure every other article against it. `joins`
+    (article id -> why it is in the story) are shown beside each copy's relation to the original; `judge`
+    compares a pair (default `compare`; the API passes one that takes the models a pair at a time)."""
     if not articles:
         raise ValueError("trace() needs at least one article")
     ordered = sorted(articles, key=_when)[: config.STORY_TRACE_MAX]
@@ -143,7 +151,7 @@ def trace(articles: list[Article], story_id: int = 0, joins: dict[str, Join] | N
     results: dict[str, dict[str, Comparison]] = {}
     scored: list[tuple[int, float, float, int]] = []  # (no copies?, time, -coverage, index)
     for index, candidate in enumerate(candidates):
-        found = {other.id: compare(candidate, other) for other in ordered if other.id != candidate.id}
+        found = {other.id: judge(candidate, other) for other in ordered if other.id != candidate.id}
         results[candidate.id] = found
         copied = [c for c in found.values() if c.relation in DERIVED]
         scored.append((0 if copied else 1, _when(candidate), -sum(c.coverage_b for c in copied), index))
@@ -160,7 +168,7 @@ def trace(articles: list[Article], story_id: int = 0, joins: dict[str, Join] | N
     for other in ordered:
         if other.id == original.id:
             continue
-        result = results[original.id][other.id] if original.id in results else compare(original, other)
+        result = results[original.id][other.id] if original.id in results else judge(original, other)
         copies.append(
             Copy(
                 article=other,
