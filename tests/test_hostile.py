@@ -351,7 +351,7 @@ def test_cli_reads_the_valid_line_after_a_deep_one(inputs: dict[str, str], tmp_p
     mixed.write_text(Path(inputs["deep"]).read_text() + json.dumps({"text": _sentences(3)}) + "\n")
     done = _cli("read", "--no-entities", str(mixed))
     assert done.returncode == 0, done.stderr
-    assert len(done.stdout.splitlines()) == 1 and "nested too deeply" in done.stderr
+    assert len(done.stdout.splitlines()) == 1 and "nested deeper than" in done.stderr
 
 
 # --- anonymous work and worker processes ----------------------------------------------------------------------
