@@ -225,6 +225,10 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
+    dates = sub.add_parser("dates", help="exact publication day of web pages, against htmldate and trafilatura")
+    dates.add_argument("folder", help="gold.jsonl (id, published) and pages/ID.html.gz, e.g. ../shared/data/dates")
+    dates.add_argument("--json", action="store_true", help="print one JSON object")
+    dates.set_defaults(run_eval=_run_eval_dates)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -252,6 +256,17 @@ def _run_eval_semeval(args: argparse.Namespace) -> int:
         _print_json(report.to_dict())
     else:
         sys.stdout.write(format_report(report))
+    return 0
+
+
+def _run_eval_dates(args: argparse.Namespace) -> int:
+    from samestory.evaluate_dates import evaluate_dates, format_dates_report
+
+    report = evaluate_dates(args.folder)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(format_dates_report(report))
     return 0
 
 

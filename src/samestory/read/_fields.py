@@ -181,7 +181,8 @@ def domain(url: str | None) -> str | None:
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A publication date as a UTC datetime (naive inputs are taken as UTC), or None when it can't be read.
+    """A publication date as an aware datetime, with the offset it was written with (naive inputs are taken
+    as UTC), or None when it can't be read.
 
     ISO 8601 first, then epoch seconds or milliseconds, then dateparser on absolute dates only (no "2 days
     ago", no missing year filled from today: the result must not depend on when it runs).
@@ -198,7 +199,7 @@ def parse_date(value: Any) -> datetime | None:
         parsed = _parse_date_text(value.strip()[:100])
     if parsed is None or parsed.year not in _YEARS:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _parse_date_text(text: str) -> datetime | None:
