@@ -97,3 +97,11 @@ def word_count(text: str) -> int:
     if not unspaced:
         return len(text.split())
     return len(_UNSPACED.sub(" ", text).split()) + unspaced // _UNSPACED_CHARS_PER_WORD
+
+
+def headline(title: str, text: str, limit: int) -> str:
+    """A title, else the text's first sentence (cut at `limit` characters): what heads an untitled article."""
+    if title.strip():
+        return title.strip()
+    first = next(iter(sentences(text[: 4 * limit])), "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

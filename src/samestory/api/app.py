@@ -47,6 +47,7 @@ from samestory.compare.passages import split
 from samestory.errors import InputError, SamestoryError, StoreError
 from samestory.store.base import StoredArticle
 from samestory.stories import Provenance
+from samestory.stories.provenance import headline_of, outlet_of
 
 log = logging.getLogger(__name__)
 
@@ -337,6 +338,7 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
     app.state.token = token
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["PAIR_COLOURS"] = PAIR_COLOURS
+    templates.env.globals.update(headline=headline_of, outlet=outlet_of)  # the fallbacks for untitled, sourceless articles
     _install_error_handlers(app, templates)
     app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
