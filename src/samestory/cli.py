@@ -7,10 +7,11 @@ returns the exit code. `COMMANDS` lists them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from samestory.errors import SamestoryError
@@ -39,8 +40,28 @@ def _read_args(parser: argparse.ArgumentParser) -> None:
 def _reader(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from samestory.read import Reader
 
+    _check_paths(args.paths)
     fields = dict(item.split("=", 1) for item in args.field)
     return Reader(strict=args.strict, format=args.format, fields=fields)
+
+
+def _check_paths(paths: list[str]) -> None:
+    """A path that does not exist is an error before anything is read or written."""
+    import os
+
+    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
+    if missing:
+        raise SamestoryError(f"{', '.join(missing)}: no such file or folder")
+
+
+def _articles(reader: Any, paths: list[str]) -> Iterator[Any]:
+    """The reader's articles; a SamestoryError, before anything else happens, when there is none."""
+    articles = reader.read(paths)
+    first = next(articles, None)
+    if first is None:
+        why = f" ({reader.skipped} bad record(s); the first: {reader.errors[0]})" if reader.errors else ""
+        raise SamestoryError(f"no article could be read from {', '.join(paths)}{why}")
+    return itertools.chain([first], articles)
 
 
 def _report_skipped(reader: Any) -> None:
@@ -60,7 +81,7 @@ def _run_read(args: argparse.Namespace) -> int:
     from samestory.pipeline import process
 
     reader = _reader(args)
-    for article in reader.read(args.paths):
+    for article in _articles(reader, args.paths):
         _print_json(process(article, entities=not args.no_entities).to_dict())
     _report_skipped(reader)
     return 0
@@ -80,6 +101,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from samestory.pipeline import process
     from samestory.read import Reader
 
+    _check_paths([args.a, args.b])
     reader = Reader(strict=True)
     pair = []
     for path in (args.a, args.b):
@@ -93,7 +115,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     else:
         from samestory.report import print_comparison
 
-        print_comparison(result)
+        print_comparison(result, articles=pair)
     return 0
 
 
@@ -139,7 +161,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
             )
 
         workers = default_workers() if args.workers is None else args.workers
-        stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
+        stats = ingest(_articles(reader, args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
     _report_skipped(reader)
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
@@ -161,21 +183,37 @@ def _open_db(path: str):  # type: ignore[no-untyped-def]
 
 def _args_stories(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (default {DEFAULT_DB})")
+    parser.add_argument("--search", default="", help="only stories with all these words in their headline, "
+                        "sources or languages (case and accents ignored), like the API's q")
     parser.add_argument("--since", default=None, help="only stories seen on or after this date (ISO 8601)")
+    parser.add_argument("--until", default=None, help="only stories first seen on or before this date (ISO 8601)")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many stories (the most recent)")
     parser.add_argument("--json", action="store_true", help="one JSON line per story")
 
 
-def _run_stories(args: argparse.Namespace) -> int:
+def _iso_date(flag: str, value: str | None) -> Any:
     from datetime import datetime
 
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            raise SamestoryError(f"--since {args.since!r}: not an ISO 8601 date (e.g. 2025-03-14)") from None
+    from samestory.store.base import in_utc
+
+    if value is None:
+        return None
+    try:
+        return in_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise SamestoryError(f"{flag} {value!r}: not an ISO 8601 date (e.g. 2025-03-14)") from None
+
+
+def _run_stories(args: argparse.Namespace) -> int:
+    from samestory.store.base import fold, matches, searchable
+
+    since, until = _iso_date("--since", args.since), _iso_date("--until", args.until)
+    if args.limit is not None and args.limit < 1:
+        raise SamestoryError(f"--limit {args.limit}: must be at least 1")
+    words = fold(args.search).split()
     with _open_db(args.db) as store:
-        summaries = store.stories(since=since)
+        summaries = [s for s in store.stories() if matches(s, searchable(s), words, since, until)]
+    summaries = summaries[: args.limit]
     if args.json:
         for summary in summaries:
             _print_json(summary.to_dict())
@@ -317,13 +355,18 @@ def _run_dedup(args: argparse.Namespace) -> int:
         clean = None
     reader = _reader(args)
     origins: dict[str, str | None] = {}  # where each article was read, to print beside its id
+    repeated = 0  # articles whose id (from their URL) came before: the index keeps the first
 
     def noted(articles: Any) -> Any:
+        nonlocal repeated
         for article in articles:
-            origins[article.id] = article.origin
+            if article.id in origins:
+                repeated += 1
+            else:
+                origins[article.id] = article.origin
             yield article
 
-    articles = noted(reader.read(args.paths))
+    articles = noted(_articles(reader, args.paths))
     if clean is not None:
         articles = map(clean, articles)
     console = Console(stderr=True)
@@ -344,6 +387,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
             articles, threshold=args.threshold, db=args.db, progress=progress
         )
     _report_skipped(reader)
+    if repeated:
+        log.warning("left out %d article(s) with the same URL (id) as an earlier one", repeated)
     for number, group in enumerate(groups, 1):
         if as_json:
             out = group.to_dict()
@@ -366,11 +411,13 @@ def _run_dedup(args: argparse.Namespace) -> int:
 def _args_serve(parser: argparse.ArgumentParser) -> None:
     from samestory.config import API_MAX_BODY_BYTES
 
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file; default {DEFAULT_DB})")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--token", default=None, help="the token writes need (Authorization: Bearer TOKEN); "
                         "default: $SAMESTORY_TOKEN; with neither, the server is read-only")
+    parser.add_argument("--create", action="store_true", help="create the store when it does not exist (by "
+                        "default a missing --db is an error: a typo would serve an empty store)")
     parser.add_argument("--max-body", type=int, default=API_MAX_BODY_BYTES,
                         help=f"largest request body in bytes (default {API_MAX_BODY_BYTES:,})")
 
@@ -378,10 +425,17 @@ def _args_serve(parser: argparse.ArgumentParser) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     import os
 
-    import uvicorn
+    from samestory.errors import missing_extra
 
-    from samestory.api import create_app
+    try:
+        import uvicorn
 
+        from samestory.api import create_app
+    except ImportError as exc:
+        raise missing_extra(exc.name or "fastapi", "serve") from None
+
+    if not args.create and not os.path.exists(args.db):
+        raise SamestoryError(f"{args.db}: no such store (ingest into it first, or serve a new one with --create)")
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     if not args.verbose:  # ingest logs a line per call, here one per POST /articles
         logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
@@ -439,8 +493,25 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+DESCRIPTION = """Tell which news articles tell the same story, which one is the original, and which are copies,
+rewrites or translations of it. Reads text, JSON/JSONL, CSV, HTML and WARC files (or folders of them)."""
+EPILOG = """examples:
+  samestory read pages/ > articles.jsonl        # cleaned and understood articles, one JSON line each
+  samestory compare a.html b.txt                # how two articles relate, passage by passage
+  samestory ingest articles/ --db news.db       # group articles into stories
+  samestory stories --db news.db --search fire  # list stories; `samestory story ID` traces one
+  samestory serve --db news.db                  # the web page and the HTTP API
+
+`samestory COMMAND --help` gives a command's options."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="samestory", description=__doc__.splitlines()[0] if __doc__ else None)
+    from samestory import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="samestory", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"samestory {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_args, run) in COMMANDS.items():
@@ -456,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="samestory: %(levelname)s: %(message)s"
     )
+    if not args.verbose:  # their warnings ("discarding data: None") say less than the skipped-page line
+        for library in ("trafilatura", "htmldate", "readability", "justext"):
+            logging.getLogger(library).setLevel(logging.ERROR)
     try:
         return int(args.run(args))
     except SamestoryError as exc:

@@ -13,15 +13,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
-
-from unidecode import unidecode
 
 from samestory import config
 from samestory.article import Article
 from samestory.errors import ConfigError
-from samestory.store.base import StoredArticle, StorySummary
+from samestory.store.base import StoredArticle, StorySummary, fold, in_utc, matches, searchable
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories import Assignment, Clusterer, Provenance, ingest, trace
 
@@ -36,31 +34,6 @@ class Added:
 
     article: Article
     assignment: Assignment | None  # None: already stored (same URL, or same source and text)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _fold(text: str) -> str:
-    return unidecode(text).casefold()
-
-
-def searchable(summary: StorySummary) -> str:
-    """What a search looks in: the headline, sources and languages, case and accents folded."""
-    return _fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
-
-
-def matches(
-    summary: StorySummary, haystack: str, words: list[str], since: datetime | None, until: datetime | None
-) -> bool:
-    """Whether a story fits a search: every word in its `searchable` text, and seen inside [since, until]
-    (a story overlapping the range fits)."""
-    if words and not all(w in haystack for w in words):
-        return False
-    if since is not None and (summary.last_seen is None or _utc(summary.last_seen) < since):
-        return False
-    return until is None or (summary.first_seen is not None and _utc(summary.first_seen) <= until)
 
 
 class Service:
@@ -114,9 +87,9 @@ class Service:
 
     def stories(self, query: str, since: datetime | None, until: datetime | None) -> list[StorySummary]:
         """The stories that fit a search, most recently seen first."""
-        since = _utc(since) if since else None
-        until = _utc(until) if until else None
-        words = _fold(query).split()
+        since = in_utc(since) if since else None
+        until = in_utc(until) if until else None
+        words = fold(query).split()
         return [s for s, text in self._summaries() if matches(s, text, words, since, until)]
 
     def _summaries(self) -> list[tuple[StorySummary, str]]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
+
+from unidecode import unidecode
 
 from samestory.article import Article
 
@@ -46,6 +48,33 @@ class StorySummary:
             "languages": self.languages,
             "sources": self.sources,
         }
+
+
+def in_utc(value: datetime) -> datetime:
+    """An aware datetime in UTC (a naive one is taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, for search."""
+    return unidecode(text).casefold()
+
+
+def searchable(summary: StorySummary) -> str:
+    """What a search looks in: the headline, sources and languages, case and accents folded."""
+    return fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
+
+
+def matches(
+    summary: StorySummary, haystack: str, words: list[str], since: datetime | None, until: datetime | None
+) -> bool:
+    """Whether a story fits a search: every word in its `searchable` text, and seen inside [since, until]
+    (a story overlapping the range fits)."""
+    if words and not all(w in haystack for w in words):
+        return False
+    if since is not None and (summary.last_seen is None or in_utc(summary.last_seen) < since):
+        return False
+    return until is None or (summary.first_seen is not None and in_utc(summary.first_seen) <= until)
 
 
 class Store(Protocol):
