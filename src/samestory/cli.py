@@ -54,9 +54,10 @@ def _check_paths(paths: list[str]) -> None:
         raise SamestoryError(f"{', '.join(missing)}: no such file or folder")
 
 
-def _articles(reader: Any, paths: list[str]) -> Iterator[Any]:
-    """The reader's articles; a SamestoryError, before anything else happens, when there is none."""
-    articles = reader.read(paths)
+def _articles(reader: Any, paths: list[str], articles: Iterator[Any] | None = None) -> Iterator[Any]:
+    """The reader's articles (or `articles`, read by it); a SamestoryError, before anything else happens,
+    when there is none."""
+    articles = reader.read(paths) if articles is None else articles
     first = next(articles, None)
     if first is None:
         why = f" ({reader.skipped} bad record(s); the first: {reader.errors[0]})" if reader.errors else ""
@@ -75,14 +76,20 @@ def _report_skipped(reader: Any) -> None:
 def _args_read(parser: argparse.ArgumentParser) -> None:
     _read_args(parser)
     parser.add_argument("--no-entities", action="store_true", help="skip entity recognition (faster)")
+    parser.add_argument("--workers", type=int, default=None, help="processes that read HTML and WARC files "
+                        "(default: one per core); the output order does not change")
 
 
 def _run_read(args: argparse.Namespace) -> int:
-    from samestory.pipeline import process
+    import os
+
+    from samestory.pipeline import read_processed
 
     reader = _reader(args)
-    for article in _articles(reader, args.paths):
-        _print_json(process(article, entities=not args.no_entities).to_dict())
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    processed = read_processed(reader, args.paths, entities=not args.no_entities, workers=workers)
+    for article in _articles(reader, args.paths, processed):
+        _print_json(article.to_dict())
     _report_skipped(reader)
     return 0
 

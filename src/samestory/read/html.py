@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from samestory.article import Article
-from samestory.config import READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
+from samestory.config import READ_FAST_RETRY_WORDS, READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
 from samestory.text import word_count
 from samestory.errors import InputError
 from samestory.read._fields import build, domain, parse_date, parse_language
@@ -53,12 +53,18 @@ def extract(
         if tree is None:
             return InputError(where, "could not parse the HTML (no document in it)")
         # Read before trafilatura, which prunes the tree it is given.
-        stated, near_headline, labelled = page_published(tree), visible_published(tree), labelled_published(tree)
-        # Precision over recall: boilerplate left in the text makes unrelated pages look alike; a page where
-        # that finds too little text is read again favouring recall (a short post, an unusual layout).
-        document = _document(tree, url, precision=True)
-        if document is None or word_count(document.text or "") < READ_MIN_PAGE_WORDS:
-            document = _document(page, url, precision=False) or document
+        # (each signal only where choose_published looks at it)
+        stated = page_published(tree)
+        near_headline = visible_published(tree) if stated is not None else None
+        labelled = labelled_published(tree) if stated is None else None
+        # Precision over recall: boilerplate left in the text makes unrelated pages look alike. trafilatura's
+        # fast mode (no backup extractors) first; a page where it finds little is read again with them, then
+        # favouring recall (a short post, an unusual layout).
+        document = _document(tree, url, precision=True, fast=True)
+        if _words(document) < READ_FAST_RETRY_WORDS:
+            document = _document(page, url, precision=True, fast=False) or document
+        if _words(document) < READ_MIN_PAGE_WORDS:
+            document = _document(page, url, precision=False, fast=False) or document
 
         def found() -> datetime | None:
             # htmldate's full-text search is the last resort, when there is no crawl date either, as it may
@@ -97,7 +103,11 @@ def extract(
     )
 
 
-def _document(page: Any, url: str | None, *, precision: bool) -> Any:
+def _words(document: Any) -> int:
+    return word_count(document.text or "") if document is not None else 0
+
+
+def _document(page: Any, url: str | None, *, precision: bool, fast: bool) -> Any:
     """trafilatura's Document (text and metadata) of a page or parsed tree, or None when it finds no text."""
     from trafilatura import bare_extraction
     from trafilatura.settings import Document
@@ -109,6 +119,7 @@ def _document(page: Any, url: str | None, *, precision: bool) -> Any:
         include_comments=False,
         favor_precision=precision,
         favor_recall=not precision,
+        fast=fast,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     return extracted if isinstance(extracted, Document) else None  # a dict only when as_dict=True
