@@ -40,7 +40,8 @@ def read_processed(reader: Any, paths: Iterable[str], *, entities: bool = True, 
         return
     options = (reader.format, reader.fields.given, entities)
     pending: deque[Future[tuple[list[Article], list[tuple[str, str]], int]]] = deque()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    pool: ProcessPoolExecutor | None = None
+    try:
 
         def drain(keep: int) -> Iterator[Article]:
             while len(pending) > keep:
@@ -55,12 +56,35 @@ def read_processed(reader: Any, paths: Iterable[str], *, entities: bool = True, 
                 if isinstance(source, InputError):
                     reader.skip(source)
                 elif source.name != "<stdin>" and (reader.format or detect_format(source)) in _HEAVY_FORMATS:
+                    if pool is None:  # at the first such file: what every worker loads, loaded once
+                        warm_up(entities=entities)
+                        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
                     pending.append(pool.submit(_read_file, source.name, options))
                     yield from drain(2 * workers)
                 else:
                     yield from drain(0)
                     yield from process_all(reader.read_source(source), entities=entities)
         yield from drain(0)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def warm_up(*, entities: bool = True) -> None:
+    """Load what reading and understanding load on first use (the gazetteer, dateparser's language data,
+    htmldate's, the spaCy pipelines shipped): worker processes forked afterwards share it instead of each
+    loading it again (seconds each)."""
+    from htmldate import find_date
+
+    from samestory.read._fields import parse_date
+    from samestory.understand.entities import SPACY_MODELS
+
+    parse_date("24. Januar 2022")  # dateparser, as for a page that writes its date in words
+    find_date("<html><body><p>Posted on 24 January 2022</p></body></html>", extensive_search=True)
+    for language in SPACY_MODELS if entities else ():
+        understand(Article(id="", text="Emmanuel Macron met Olaf Scholz in Paris.", language=language))
+    if not entities:
+        understand(Article(id="", text="Emmanuel Macron met Olaf Scholz in Paris.", language="en"), entities=False)
 
 
 def _read_file(
