@@ -99,6 +99,12 @@ def test_compare_names_places_as_written() -> None:
     assert "Sheffield" in places and "city:" not in places
 
 
+def test_compare_keeps_a_coordinated_name_whole() -> None:
+    out = _cli("compare", "--json", str(FIRE / "northwire.txt"), str(FIRE / "sheffield-daily.txt"))
+    shared = json.loads(out.stdout)["evidence"]["shared_entities"]
+    assert "south yorkshire fire and rescue" in shared and "rescue" not in shared  # not "Rescue" alone
+
+
 def test_dedup_counts_articles_with_a_repeated_url(tmp_path: Path) -> None:
     text = (FIRE / "northwire.txt").read_text(encoding="utf-8")
     rows = [{"url": "https://a.example/1", "text": text}, {"url": "https://a.example/1", "text": text + " More."}]
@@ -143,3 +149,29 @@ def test_eval_stories_needs_no_scikit_learn(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["ari"] == pytest.approx(1.0)
+
+
+# Optional dependencies (extras ner, serve, spark, bench, train): blocked as if only `pip install .` ran.
+_EXTRAS_ONLY = ("spacy", "sklearn", "fastapi", "uvicorn", "pyspark", "polars", "datasketch", "psutil")
+
+
+@pytest.mark.slow
+def test_the_core_commands_work_without_the_extras(tmp_path: Path) -> None:
+    def core(*args: str) -> subprocess.CompletedProcess[str]:
+        blocked = f"import sys; sys.modules.update(dict.fromkeys({_EXTRAS_ONLY!r})); " \
+                  "from samestory.cli import main; sys.exit(main())"
+        return subprocess.run([sys.executable, "-c", blocked, *args], capture_output=True, text=True, timeout=600)
+
+    db = str(tmp_path / "s.db")
+    for args in (
+        ["read", str(FIRE)],
+        ["compare", str(FIRE / "northwire.txt"), str(FIRE / "sheffield-daily.txt")],
+        ["dedup", str(FIRE)],
+        ["ingest", str(FIRE), "--db", db, "--no-progress", "--workers", "0"],
+        ["stories", "--db", db],
+        ["story", "1", "--db", db],
+    ):
+        out = core(*args)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, (args, out.stderr)
+    out = core("serve", "--db", db)
+    _one_error_line(out, "pip install 'samestory[serve]'")

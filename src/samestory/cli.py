@@ -277,6 +277,7 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
+    _check_paths([getattr(args, name) for name in ("labelled", "pairs", "folder") if hasattr(args, name)])
     return int(args.run_eval(args))
 
 
@@ -329,6 +330,7 @@ def _run_score(args: argparse.Namespace) -> int:
 
     from samestory.evaluate import read_pairs, score_records
 
+    _check_paths([args.pairs])
     records = read_pairs("/dev/stdin" if args.pairs == "-" else args.pairs)
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     for record, scores in zip(records, score_records(records, batch=args.batch, workers=workers)):
