@@ -44,7 +44,9 @@ def _run(command: list[str]) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="a folder of .html or .html.gz pages")
+    parser.add_argument(
+        "--pages", type=Path, default=DEFAULT_PAGES, help="a folder of .html or .html.gz pages"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each tool (the best is kept)")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
@@ -61,19 +63,36 @@ def main() -> None:
         samestory = [sys.executable, "-m", "samestory.cli", "read"]
         tools = {
             "trafilatura --parallel 2": lambda: [
-                str(bin_dir / "trafilatura"), "--input-dir", str(pages), "--output-dir", str(out),
-                "--parallel", "2", "--json", "--with-metadata", "--precision", "--no-comments",
+                str(bin_dir / "trafilatura"),
+                "--input-dir",
+                str(pages),
+                "--output-dir",
+                str(out),
+                "--parallel",
+                "2",
+                "--json",
+                "--with-metadata",
+                "--precision",
+                "--no-comments",
             ],
             "samestory read --workers 2": lambda: [*samestory, "--workers", "2", str(pages)],
             "samestory read --workers 1": lambda: [*samestory, "--workers", "1", str(pages)],
-            "samestory read --no-entities --workers 2": lambda: [*samestory, "--no-entities", "--workers", "2", str(pages)],
+            "samestory read --no-entities --workers 2": lambda: [
+                *samestory,
+                "--no-entities",
+                "--workers",
+                "2",
+                str(pages),
+            ],
         }
         results: dict[str, tuple[float, float, int]] = {}
         for _ in range(args.repeat):
             for name, command in tools.items():
                 shutil.rmtree(out, ignore_errors=True)
                 wall, cpu, stdout = _run(command())
-                made = len(list(out.iterdir())) if name.startswith("trafilatura") else len(stdout.splitlines())
+                made = (
+                    len(list(out.iterdir())) if name.startswith("trafilatura") else len(stdout.splitlines())
+                )
                 best = results.get(name)
                 if best is None or wall < best[0]:
                     results[name] = (wall, cpu, made)

@@ -77,8 +77,11 @@ def test_a_date_marked_on_any_element_and_the_related_articles_of_json_ld(tmp_pa
     related = {"@type": "NewsArticle", "datePublished": "2021-01-01T08:00:00+01:00"}
     ld = {"@type": "NewsArticle", "datePublished": "2022-05-02T09:30:00+02:00", "citation": [related]}
     page = (
-        "<html><head><script type='application/ld+json'>" + json.dumps([{"@type": "WebSite"}, ld]) + "</script>"
-        "</head><body><article><h1>Budget</h1>" + "<p>The council adopted its budget on Monday evening.</p>" * 5
+        "<html><head><script type='application/ld+json'>"
+        + json.dumps([{"@type": "WebSite"}, ld])
+        + "</script>"
+        "</head><body><article><h1>Budget</h1>"
+        + "<p>The council adopted its budget on Monday evening.</p>" * 5
         + "</article></body></html>"
     )
     article = extract(page.encode(), "page.html:1")
@@ -87,13 +90,19 @@ def test_a_date_marked_on_any_element_and_the_related_articles_of_json_ld(tmp_pa
 
 
 def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
-    gold = [json.loads(line) for line in (DATES / "gold.jsonl").read_text().splitlines()] if DATES.exists() else []
+    gold = (
+        [json.loads(line) for line in (DATES / "gold.jsonl").read_text().splitlines()]
+        if DATES.exists()
+        else []
+    )
     if not gold:
         pytest.skip(f"the shared date pages are not in {DATES}")
     chosen = [g for g in gold if g["id"] in {"fcbf3a983076", "b48e11066cb2", "3217aac7d218", "ea0efaf06e30"}]
     (tmp_path / "pages").mkdir()
     for record in chosen:  # a small set in a temporary folder, laid out as the shared one
-        (tmp_path / "pages" / f"{record['id']}.html.gz").symlink_to(DATES / "pages" / f"{record['id']}.html.gz")
+        (tmp_path / "pages" / f"{record['id']}.html.gz").symlink_to(
+            DATES / "pages" / f"{record['id']}.html.gz"
+        )
     (tmp_path / "gold.jsonl").write_text("".join(json.dumps(g) + "\n" for g in chosen))
     report = evaluate_dates(tmp_path)
     assert report.pages == 4 and report.rejected == []
@@ -101,7 +110,10 @@ def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
     assert set(report.to_dict()["tools"]) == {"samestory", "htmldate", "trafilatura"}
     assert {half_of(g["id"]) for g in gold} == {"dev", "held"}
     out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "eval", "dates", str(tmp_path)], capture_output=True, text=True
+        [sys.executable, "-m", "samestory.cli", "eval", "dates", str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert "htmldate" in out.stdout and "trafilatura" in out.stdout and "samestory" in out.stdout
@@ -139,8 +151,14 @@ def test_the_text_language_beats_the_page_attribute() -> None:
 def test_a_tie_in_time_is_decided_by_attribution_not_input_order() -> None:
     real = _article("0206662c0ec2")  # dailyrecord.co.uk; its text names the Daily Record
     assert real.source == "dailyrecord.co.uk" and real.published is not None
-    copy = Article(id="copy", text=real.text, title=real.title, url="https://copycat.example/allan-bryant",
-                   source="copycat.example", published=real.published)
+    copy = Article(
+        id="copy",
+        text=real.text,
+        title=real.title,
+        url="https://copycat.example/allan-bryant",
+        source="copycat.example",
+        published=real.published,
+    )
     for order in ([copy, real], [real, copy]):
         result = trace([process(Article.from_dict(a.to_dict()), entities=False) for a in order])
         assert result.original.source == "dailyrecord.co.uk"
@@ -159,11 +177,23 @@ def test_the_see_also_line_of_the_seed_is_an_unrelated_link() -> None:
 
 def test_untitled_articles_get_a_headline_and_a_source(tmp_path: Path) -> None:
     when = datetime(2025, 3, 1, 9, tzinfo=UTC)
-    untitled = Article(id="a", text="Fire crews fought a blaze overnight. More later.", url="https://www.news.example/x",
-                       published=when)
-    titled = Article(id="b", text="Fire crews fought a blaze overnight in Leeds.", title="Blaze in Leeds",
-                     source="wire.example", published=when + timedelta(hours=1))
-    assert headline_of(untitled) == "Fire crews fought a blaze overnight." and outlet_of(untitled) == "news.example"
+    untitled = Article(
+        id="a",
+        text="Fire crews fought a blaze overnight. More later.",
+        url="https://www.news.example/x",
+        published=when,
+    )
+    titled = Article(
+        id="b",
+        text="Fire crews fought a blaze overnight in Leeds.",
+        title="Blaze in Leeds",
+        source="wire.example",
+        published=when + timedelta(hours=1),
+    )
+    assert (
+        headline_of(untitled) == "Fire crews fought a blaze overnight."
+        and outlet_of(untitled) == "news.example"
+    )
     with SQLiteStore(tmp_path / "s.db") as store:
         story = store.add(untitled)
         assert store.stories()[0].headline == "Fire crews fought a blaze overnight."  # no title anywhere

@@ -193,7 +193,8 @@ def _args_stories(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--search", default="", help="only stories with all these words in their headline, "
                         "sources or languages (case and accents ignored), like the API's q")
     parser.add_argument("--since", default=None, help="only stories seen on or after this date (ISO 8601)")
-    parser.add_argument("--until", default=None, help="only stories first seen on or before this date (ISO 8601)")
+    parser.add_argument("--until", default=None, help="only stories first seen on or before this date "
+                        "(ISO 8601)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many stories (the most recent)")
     parser.add_argument("--json", action="store_true", help="one JSON line per story")
 
@@ -270,8 +271,8 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
-    dates = sub.add_parser("dates", help="exact publication day of web pages, against htmldate and trafilatura")
-    dates.add_argument("folder", help="gold.jsonl (id, published) and pages/ID.html.gz, e.g. ../shared/data/dates")
+    dates = sub.add_parser("dates", help="exact publication day of web pages, with htmldate and trafilatura")
+    dates.add_argument("folder", help="gold.jsonl (id, published), pages/ID.html.gz: ../shared/data/dates")
     dates.add_argument("--json", action="store_true", help="print one JSON object")
     dates.set_defaults(run_eval=_run_eval_dates)
 
@@ -444,7 +445,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise missing_extra(exc.name or "fastapi", "serve") from None
 
     if not args.create and not os.path.exists(args.db):
-        raise SamestoryError(f"{args.db}: no such store (ingest into it first, or serve a new one with --create)")
+        raise SamestoryError(f"{args.db}: no such store (ingest into it first, or --create a new one)")
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     if not args.verbose:  # ingest logs a line per call, here one per POST /articles
         logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
@@ -518,7 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
     from samestory import __version__
 
     parser = argparse.ArgumentParser(
-        prog="samestory", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="samestory",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"samestory {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")

@@ -101,7 +101,9 @@ def evaluate_dates(folder: str | Path, *, progress: Callable[[int], None] | None
         else:
             published = article.published
             ours = published.date().isoformat() if published else None
-            with_time += bool(published and (published.utcoffset() or published.time() != published.min.time()))
+            with_time += bool(
+                published and (published.utcoffset() or published.time() != published.min.time())
+            )
         scores["samestory"].add(half, ours, day)
         decoded = _decode(page)
         scores["htmldate"].add(half, _htmldate(decoded), day)
@@ -176,6 +178,8 @@ def format_dates_report(report: DatesReport) -> str:
             f"{tool:<12} {report.accuracy(tool):>6.3f} {report.accuracy(tool, 'dev'):>6.3f} "
             f"{report.accuracy(tool, 'held'):>6.3f} {score.dated:>6}"
         )
-    lines.append(f"samestory: {len(report.rejected)} page(s) rejected, {report.with_time} dated with a time of day")
+    lines.append(
+        f"samestory: {len(report.rejected)} page(s) rejected, {report.with_time} dated with a time of day"
+    )
     lines.extend(f"  rejected: {why}" for why in report.rejected)
     return "\n".join(lines) + "\n"

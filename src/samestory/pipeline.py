@@ -29,7 +29,9 @@ def process_all(articles: Iterable[Article], *, entities: bool = True) -> Iterat
         yield process(article, entities=entities)
 
 
-def read_processed(reader: Any, paths: Iterable[str], *, entities: bool = True, workers: int = 1) -> Iterator[Article]:
+def read_processed(
+    reader: Any, paths: Iterable[str], *, entities: bool = True, workers: int = 1
+) -> Iterator[Article]:
     """`process` over `reader.read(paths)`, in the same order. With `workers` > 1, each HTML or WARC file is
     read and processed in one of that many processes (a few files ahead); other files, stdin and a
     `--strict` reader stay in this process. Bad records are counted and kept by `reader` as usual."""

@@ -338,7 +338,8 @@ def create_app(db_path: str | Path, token: str | None = None, *, max_body: int |
     app.state.token = token
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["PAIR_COLOURS"] = PAIR_COLOURS
-    templates.env.globals.update(headline=headline_of, outlet=outlet_of)  # the fallbacks for untitled, sourceless articles
+    # the fallbacks for untitled and sourceless articles
+    templates.env.globals.update(headline=headline_of, outlet=outlet_of)
     _install_error_handlers(app, templates)
     app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -11,11 +11,11 @@ from typing import Any
 
 from samestory.article import Article
 from samestory.config import READ_FAST_RETRY_WORDS, READ_MAX_PAGE_BYTES, READ_MIN_PAGE_WORDS
-from samestory.text import word_count
 from samestory.errors import InputError
 from samestory.read._fields import build, domain, parse_date, parse_language
 from samestory.read._published import choose_published, labelled_published, page_published, visible_published
 from samestory.read._source import Source
+from samestory.text import word_count
 
 log = logging.getLogger(__name__)
 
