@@ -199,3 +199,14 @@ def test_untitled_articles_get_a_headline_and_a_source(tmp_path: Path) -> None:
         assert store.stories()[0].headline == "Fire crews fought a blaze overnight."  # no title anywhere
         store.add(titled, story_id=story)
         assert store.stories()[0].headline == "Blaze in Leeds"  # another member's title
+
+
+def test_the_store_orders_by_instant_whatever_the_offsets(tmp_path: Path) -> None:
+    # 10:00 in Paris (+02:00) is 08:00 UTC: before 09:00 in London, though "10:00" sorts after "09:00"
+    paris = datetime.fromisoformat("2025-06-01T10:00:00+02:00")
+    london = datetime.fromisoformat("2025-06-01T09:00:00+00:00")
+    with SQLiteStore(tmp_path / "s.db") as store:
+        story = store.add(Article(id="london", text="London report.", title="London", published=london))
+        store.add(Article(id="paris", text="Paris report.", title="Paris", published=paris), story_id=story)
+        assert [s.article.id for s in store.story(story)] == ["paris", "london"]
+        assert store.stories()[0].headline == "Paris" and store.story(story)[0].article.published == paris
