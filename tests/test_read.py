@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from samestory.article import Article, make_id
 from samestory.errors import ConfigError, InputError
 from samestory.read import Reader
+from samestory.understand import understand
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = (
@@ -345,7 +346,9 @@ def test_html_main_text_and_metadata(tmp_path: Path) -> None:
     assert "<" not in article.text and "Accueil" not in article.text and "©" not in article.text
     assert article.url == "https://www.lemonde.example/international/putin-xi.html"
     assert article.source == "lemonde.example"
-    assert article.language == "fr"
+    # <html lang> is a hint for the understand stage (the text decides), not the language itself
+    assert article.language is None and article.meta["page_language"] == "fr"
+    assert understand(article, entities=False).language == "fr"
     assert article.published is not None and article.published.date().isoformat() == "2022-12-29"
 
 

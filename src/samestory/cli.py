@@ -7,11 +7,12 @@ returns the exit code. `COMMANDS` lists them.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from samestory.errors import SamestoryError
@@ -43,18 +44,34 @@ def _reader(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     bad = [item for item in args.field if "=" not in item]
     if bad:
         raise SamestoryError(f"--field {bad[0]!r}: expected NAME=FIELD, e.g. --field text=body")
+    _check_paths(args.paths)
     fields = dict(item.split("=", 1) for item in args.field)
     return Reader(strict=args.strict, format=args.format, fields=fields)
 
 
-def _report_skipped(reader: Any, read: int) -> int:
-    """Sum up the bad records (each was logged when skipped); the exit code: 1 when nothing could be read."""
-    if not reader.skipped:
-        return 0
-    if not read:  # the one warning already said why
-        return 1
-    log.warning("skipped %d bad record(s); run with --strict to stop at the first", reader.skipped)
-    return 0
+def _check_paths(paths: list[str]) -> None:
+    """A path that does not exist is an error before anything is read or written."""
+    import os
+
+    missing = [p for p in paths if p != "-" and not os.path.exists(p)]
+    if missing:
+        raise SamestoryError(f"{', '.join(missing)}: no such file or folder")
+
+
+def _articles(reader: Any, paths: list[str], articles: Iterator[Any] | None = None) -> Iterator[Any]:
+    """The reader's articles (or `articles`, read by it); a SamestoryError, before anything else happens,
+    when there is none."""
+    articles = reader.read(paths) if articles is None else articles
+    first = next(articles, None)
+    if first is None:
+        why = f" ({reader.skipped} bad record(s); the first: {reader.errors[0]})" if reader.errors else ""
+        raise SamestoryError(f"no article could be read from {', '.join(paths)}{why}")
+    return itertools.chain([first], articles)
+
+
+def _report_skipped(reader: Any) -> None:
+    if reader.skipped:
+        log.warning("skipped %d bad record(s); run with --strict to stop at the first", reader.skipped)
 
 
 # --- read -----------------------------------------------------------------------------------------------
@@ -63,17 +80,22 @@ def _report_skipped(reader: Any, read: int) -> int:
 def _args_read(parser: argparse.ArgumentParser) -> None:
     _read_args(parser)
     parser.add_argument("--no-entities", action="store_true", help="skip entity recognition (faster)")
+    parser.add_argument("--workers", type=int, default=None, help="processes that read HTML and WARC files "
+                        "(default: one per core); the output order does not change")
 
 
 def _run_read(args: argparse.Namespace) -> int:
-    from samestory.pipeline import process
+    import os
+
+    from samestory.pipeline import read_processed
 
     reader = _reader(args)
-    read = 0
-    for article in reader.read(args.paths):
-        _print_json(process(article, entities=not args.no_entities).to_dict())
-        read += 1
-    return _report_skipped(reader, read)
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
+    processed = read_processed(reader, args.paths, entities=not args.no_entities, workers=workers)
+    for article in _articles(reader, args.paths, processed):
+        _print_json(article.to_dict())
+    _report_skipped(reader)
+    return 0
 
 
 # --- compare --------------------------------------------------------------------------------------------
@@ -90,6 +112,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     from samestory.pipeline import process
     from samestory.read import Reader
 
+    _check_paths([args.a, args.b])
     reader = Reader(strict=True)
     pair = []
     for path in (args.a, args.b):
@@ -103,7 +126,7 @@ def _run_compare(args: argparse.Namespace) -> int:
     else:
         from samestory.report import print_comparison
 
-        print_comparison(result)
+        print_comparison(result, articles=pair)
     return 0
 
 
@@ -149,16 +172,14 @@ def _run_ingest(args: argparse.Namespace) -> int:
             )
 
         workers = default_workers() if args.workers is None else args.workers
-        stats = ingest(reader.read(args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
-    code = _report_skipped(reader, stats.read)
-    if code:
-        return code
+        stats = ingest(_articles(reader, args.paths), args.db, progress=progress, batch_size=args.batch, workers=workers)
+    _report_skipped(reader)
     console.print(
         f"{stats.added:,} article(s) added ({stats.skipped:,} already stored), {stats.new_stories:,} new "
         f"stor{'y' if stats.new_stories == 1 else 'ies'}, {stats.merges:,} merge(s), "
         f"{stats.rate:,.0f} articles/s -> {args.db}"
     )
-    return code
+    return 0
 
 
 def _open_db(path: str):  # type: ignore[no-untyped-def]
@@ -173,21 +194,38 @@ def _open_db(path: str):  # type: ignore[no-untyped-def]
 
 def _args_stories(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (default {DEFAULT_DB})")
+    parser.add_argument("--search", default="", help="only stories with all these words in their headline, "
+                        "sources or languages (case and accents ignored), like the API's q")
     parser.add_argument("--since", default=None, help="only stories seen on or after this date (ISO 8601)")
+    parser.add_argument("--until", default=None, help="only stories first seen on or before this date "
+                        "(ISO 8601)")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many stories (the most recent)")
     parser.add_argument("--json", action="store_true", help="one JSON line per story")
 
 
-def _run_stories(args: argparse.Namespace) -> int:
+def _iso_date(flag: str, value: str | None) -> Any:
     from datetime import datetime
 
-    since = None
-    if args.since:
-        try:
-            since = datetime.fromisoformat(args.since)
-        except ValueError:
-            raise SamestoryError(f"--since {args.since!r}: not an ISO 8601 date (e.g. 2025-03-14)") from None
+    from samestory.article import utc
+
+    if value is None:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise SamestoryError(f"{flag} {value!r}: not an ISO 8601 date (e.g. 2025-03-14)") from None
+
+
+def _run_stories(args: argparse.Namespace) -> int:
+    from samestory.store.base import fold, matches, searchable
+
+    since, until = _iso_date("--since", args.since), _iso_date("--until", args.until)
+    if args.limit is not None and args.limit < 1:
+        raise SamestoryError(f"--limit {args.limit}: must be at least 1")
+    words = fold(args.search).split()
     with _open_db(args.db) as store:
-        summaries = store.stories(since=since)
+        summaries = [s for s in store.stories() if matches(s, searchable(s), words, since, until)]
+    summaries = summaries[: args.limit]
     if args.json:
         for summary in summaries:
             _print_json(summary.to_dict())
@@ -238,9 +276,14 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
+    dates = sub.add_parser("dates", help="exact publication day of web pages, with htmldate and trafilatura")
+    dates.add_argument("folder", help="gold.jsonl (id, published), pages/ID.html.gz: ../shared/data/dates")
+    dates.add_argument("--json", action="store_true", help="print one JSON object")
+    dates.set_defaults(run_eval=_run_eval_dates)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
+    _check_paths([getattr(args, name) for name in ("labelled", "pairs", "folder") if hasattr(args, name)])
     return int(args.run_eval(args))
 
 
@@ -268,6 +311,17 @@ def _run_eval_semeval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_eval_dates(args: argparse.Namespace) -> int:
+    from samestory.evaluate_dates import evaluate_dates, format_dates_report
+
+    report = evaluate_dates(args.folder)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(format_dates_report(report))
+    return 0
+
+
 # --- score ------------------------------------------------------------------------------------------------
 
 
@@ -282,6 +336,7 @@ def _run_score(args: argparse.Namespace) -> int:
 
     from samestory.evaluate import read_pairs, score_records
 
+    _check_paths([args.pairs])
     records = read_pairs("/dev/stdin" if args.pairs == "-" else args.pairs)
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     for record, scores in zip(records, score_records(records, batch=args.batch, workers=workers)):
@@ -317,13 +372,18 @@ def _run_dedup(args: argparse.Namespace) -> int:
         clean_all = None
     reader = _reader(args)
     origins: dict[str, str | None] = {}  # where each article was read, to print beside its id
+    repeated = 0  # articles whose id (from their URL) came before: the index keeps the first
 
     def noted(articles: Any) -> Any:
+        nonlocal repeated
         for article in articles:
-            origins[article.id] = article.origin
+            if article.id in origins:
+                repeated += 1
+            else:
+                origins[article.id] = article.origin
             yield article
 
-    articles = noted(reader.read(args.paths))
+    articles = noted(_articles(reader, args.paths))
     if clean_all is not None:
         articles = clean_all(articles, workers=args.workers)
     console = Console(stderr=True)
@@ -343,7 +403,9 @@ def _run_dedup(args: argparse.Namespace) -> int:
         groups = find_duplicates(
             articles, threshold=args.threshold, db=args.db, progress=progress
         )
-    code = _report_skipped(reader, len(origins))
+    _report_skipped(reader)
+    if repeated:
+        log.warning("left out %d article(s) with the same URL (id) as an earlier one", repeated)
     for number, group in enumerate(groups, 1):
         if as_json:
             out = group.to_dict()
@@ -357,7 +419,7 @@ def _run_dedup(args: argparse.Namespace) -> int:
             date = m.published.date().isoformat() if m.published else "undated"
             where = origins.get(m.id) or "(indexed before)"
             sys.stdout.write(f"  {m.id}  {date}  estimated {m.estimated:.3f}  verified {verified}  {where}\n")
-    return code
+    return 0
 
 
 # --- serve ------------------------------------------------------------------------------------------------
@@ -366,11 +428,13 @@ def _run_dedup(args: argparse.Namespace) -> int:
 def _args_serve(parser: argparse.ArgumentParser) -> None:
     from samestory.config import API_MAX_BODY_BYTES
 
-    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file, created; default {DEFAULT_DB})")
+    parser.add_argument("--db", default=DEFAULT_DB, help=f"the store (SQLite file; default {DEFAULT_DB})")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--token", default=None, help="the token writes need (Authorization: Bearer TOKEN); "
                         "default: $SAMESTORY_TOKEN; with neither, the server is read-only")
+    parser.add_argument("--create", action="store_true", help="create the store when it does not exist (by "
+                        "default a missing --db is an error: a typo would serve an empty store)")
     parser.add_argument("--max-body", type=int, default=API_MAX_BODY_BYTES,
                         help=f"largest request body in bytes (default {API_MAX_BODY_BYTES:,})")
     parser.add_argument("--workers", type=int, default=None, help="processes that extract, clean, understand "
@@ -380,9 +444,14 @@ def _args_serve(parser: argparse.ArgumentParser) -> None:
 def _run_serve(args: argparse.Namespace) -> int:
     import os
 
-    import uvicorn
+    from samestory.errors import missing_extra
 
-    from samestory.api import create_app
+    try:
+        import uvicorn
+
+        from samestory.api import create_app
+    except ImportError as exc:
+        raise missing_extra(exc.name or "fastapi", "serve") from None
     from samestory.config import API_SWITCH_INTERVAL
     from samestory.stories.ingest import default_workers
 
@@ -390,6 +459,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise SamestoryError(f"--port {args.port}: a port is 0 to 65535")
     if args.workers is not None and args.workers < 0:
         raise SamestoryError(f"--workers {args.workers}: need 0 or more")
+    if not args.create and not os.path.exists(args.db):
+        raise SamestoryError(f"{args.db}: no such store (ingest into it first, or --create a new one)")
     token = args.token or os.environ.get("SAMESTORY_TOKEN") or None
     if not args.verbose:  # ingest logs a line per call, here one per POST /articles
         logging.getLogger("samestory.stories.ingest").setLevel(logging.WARNING)
@@ -451,8 +522,28 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+DESCRIPTION = """Tell which news articles tell the same story, which one is the original, and which are copies,
+rewrites or translations of it. Reads text, JSON/JSONL, CSV, HTML and WARC files (or folders of them)."""
+EPILOG = """examples:
+  samestory read pages/ > articles.jsonl        # cleaned and understood articles, one JSON line each
+  samestory compare a.html b.txt                # how two articles relate, passage by passage
+  samestory ingest articles/ --db news.db       # group articles into stories
+  samestory stories --db news.db --search fire  # list stories; `samestory story ID` traces one
+  samestory serve --db news.db                  # the web page and the HTTP API
+
+`samestory COMMAND --help` gives a command's options."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="samestory", description=__doc__.splitlines()[0] if __doc__ else None)
+    from samestory import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="samestory",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"samestory {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_args, run) in COMMANDS.items():
@@ -468,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="samestory: %(levelname)s: %(message)s"
     )
+    if not args.verbose:  # their warnings ("discarding data: None") say less than the skipped-page line
+        for library in ("trafilatura", "htmldate", "readability", "justext"):
+            logging.getLogger(library).setLevel(logging.ERROR)
     try:
         return int(args.run(args))
     except SamestoryError as exc:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
+from samestory.article import Article
 from samestory.compare import Comparison
 
 
-def print_comparison(result: Comparison, console: Console | None = None) -> None:
-    """Print the verdict, the scores, the evidence and the aligned passages."""
+def _names(articles: Sequence[Article]) -> dict[str, str]:
+    """Canonical id -> the surface form written most often (in the first article that has it)."""
+    names: dict[str, str] = {}
+    for article in articles:
+        for entity in sorted(article.entities, key=lambda e: -e.count):
+            names.setdefault(entity.canonical, entity.text)
+    return names
+
+
+def print_comparison(
+    result: Comparison, console: Console | None = None, articles: Sequence[Article] = ()
+) -> None:
+    """Print the verdict, the scores, the evidence and the aligned passages. Shared entities and places are
+    named as the `articles` (A and B) write them, not by their canonical ids ("Sheffield", not "city:2638077")."""
     console = console or Console()
+    names = _names(articles)
     ev = result.evidence
     verdict = "the same story" if result.same_story else "not the same story"
     console.print(f"[bold]{result.relation}[/bold]: {verdict}  (overall {result.scores['overall']:.2f} on 1..4)")
@@ -24,8 +40,8 @@ def print_comparison(result: Comparison, console: Console | None = None) -> None
         f"shingle Jaccard {ev.shingle_jaccard:.2f}; copied wording in passages {ev.mean_passage_overlap:.2f}"
     )
     for label, values in (
-        ("shared people and organisations", ev.shared_entities),
-        ("shared places", ev.shared_places),
+        ("shared people and organisations", [names.get(v, v) for v in ev.shared_entities]),
+        ("shared places", [names.get(v, v) for v in ev.shared_places]),
         ("shared dates", ev.shared_dates),
         ("shared numbers", ev.shared_numbers),
     ):

@@ -83,3 +83,25 @@ def sentences(text: str) -> list[str]:
         if tail:
             out.append(tail)
     return out
+
+
+# Scripts written without spaces between words (Han, kana), where one word is about two characters.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_UNSPACED_CHARS_PER_WORD = 2
+
+
+def word_count(text: str) -> int:
+    """About how many words a text has, in any script: whitespace-separated words, and for Chinese and
+    Japanese (no spaces between words) one word per two characters."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced // _UNSPACED_CHARS_PER_WORD
+
+
+def headline(title: str, text: str, limit: int) -> str:
+    """A title, else the text's first sentence (cut at `limit` characters): what heads an untitled article."""
+    if title.strip():
+        return title.strip()
+    first = next(iter(sentences(text[: 4 * limit])), "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -54,6 +54,7 @@ from samestory.errors import InputError, SamestoryError, StoreError
 from samestory.store.base import StoredArticle
 from samestory.text import sentences
 from samestory.stories import Provenance
+from samestory.stories.provenance import headline_of, outlet_of
 
 log = logging.getLogger(__name__)
 
@@ -458,6 +459,8 @@ def create_app(
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["PAIR_COLOURS"] = PAIR_COLOURS
     templates.env.filters["http_url"] = http_url
+    # the fallbacks for untitled and sourceless articles
+    templates.env.globals.update(headline=headline_of, outlet=outlet_of)
     _install_error_handlers(app, templates)
     app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

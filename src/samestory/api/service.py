@@ -31,15 +31,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from unidecode import unidecode
-
 from samestory import config
 from samestory.article import Article, utc
 from samestory.compare import Comparison, compare
 from samestory.compare.passages import split
 from samestory.embed import embed
 from samestory.errors import ConfigError, InputError, SamestoryError
-from samestory.store.base import StoredArticle, StorySummary
+from samestory.store.base import StoredArticle, StorySummary, fold, matches, searchable
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories import Assignment, Clusterer, Provenance, in_publication_order, trace
 from samestory.stories.ingest import IngestStats, commit_batch, prepare, prepare_in_worker, worker_init
@@ -88,34 +86,6 @@ class ModelLock:
             with self._condition:
                 self._held = False
                 self._condition.notify_all()
-
-
-def _fold(text: str) -> str:
-    return unidecode(text).casefold()
-
-
-def searchable(summary: StorySummary) -> str:
-    """What a search looks in: the headline, sources and languages, case and accents folded."""
-    return _fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
-
-
-def matches(
-    summary: StorySummary, haystack: str, words: list[str], since: datetime | None, until: datetime | None
-) -> bool:
-    """Whether a story fits a search: every word in its `searchable` text, and seen inside [since, until]
-    (a story overlapping the range fits)."""
-    if words and not all(w in haystack for w in words):
-        return False
-    if since is not None and (summary.last_seen is None or _utc_or_max(summary.last_seen) < since):
-        return False
-    return until is None or (summary.first_seen is not None and _utc_or_max(summary.first_seen) <= until)
-
-
-def _utc_or_max(value: datetime) -> datetime:
-    try:
-        return utc(value)
-    except OverflowError:  # a stored date UTC can't hold (read before dates were sanitised)
-        return utc(datetime.max)
 
 
 def search_bound(name: str, value: datetime | None) -> datetime | None:
@@ -258,7 +228,7 @@ class Service:
         """The stories that fit a search, most recently seen first."""
         since = search_bound("since", since)
         until = search_bound("until", until)
-        words = _fold(query).split()
+        words = fold(query).split()
         return [s for s, text in self._summaries() if matches(s, text, words, since, until)]
 
     def _summaries(self) -> list[tuple[StorySummary, str]]:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from samestory import config
 from samestory.article import Article, utc
 from samestory.compare.passages import Passage
+from samestory.stories.provenance import outlet_of
 from samestory.text import sentences
 
 # Timeline plot size (SVG user units) and the number of pair colours the stylesheet defines (.p0 .. .p11).
@@ -103,7 +104,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     items = list(articles)
     sources: list[str] = []
     for article, _ in items:
-        name = article.source or "unknown source"
+        name = outlet_of(article) or "unknown source"
         if name not in sources:
             sources.append(name)
     times = [utc(a.published).timestamp() for a, _ in items if a.published]
@@ -122,9 +123,9 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     dots = [
         Dot(
             x=x_of(a),
-            y=y_of[a.source or "unknown source"],
+            y=y_of[outlet_of(a) or "unknown source"],
             article_id=a.id,
-            label=f"{a.source or '?'} · {a.language or '?'} · "
+            label=f"{outlet_of(a) or 'unknown source'} · {a.language or '?'} · "
             f"{utc(a.published).strftime('%Y-%m-%d %H:%M') if a.published else 'undated'} · {relation}",
             language=a.language or "?",
             relation=relation,

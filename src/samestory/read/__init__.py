@@ -73,19 +73,20 @@ class Reader:
         for path in paths:
             for source in sources(os.fspath(path)):
                 if isinstance(source, InputError):
-                    self._skip(source)
+                    self.skip(source)
                 else:
-                    yield from self._read(source)
+                    yield from self.read_source(source)
 
-    def _read(self, source: Source) -> Iterator[Article]:
+    def read_source(self, source: Source) -> Iterator[Article]:
+        """The articles of one input file (bad records skipped, counted and kept)."""
         try:
             for item in self._records(source):
                 if isinstance(item, InputError):
-                    self._skip(item)
+                    self.skip(item)
                 else:
                     yield item
         except STREAM_ERRORS as exc:  # a file that fails while being read: reported once, the next goes on
-            self._skip(InputError(f"{source.name}:1", describe(exc)))
+            self.skip(InputError(f"{source.name}:1", describe(exc)))
 
     def _records(self, source: Source) -> _Records:
         format = self.format or detect_format(source)
@@ -100,7 +101,8 @@ class Reader:
             return read_text(source, encoding)
         return _BY_FIELDS[format](source, self.fields, encoding)
 
-    def _skip(self, error: InputError) -> None:
+    def skip(self, error: InputError) -> None:
+        """Count and keep a bad record (raise it when strict)."""
         if self.strict:
             raise error
         log.warning("%s; skipped", error)

@@ -78,13 +78,22 @@ class Fields:
         text = _text(record.get(text_key)) if text_key else ""
         if not text:
             tried = ", ".join(repr(n) for n in self.candidates("text"))
-            what = f"field {text_key!r} is empty" if text_key else f"no text field (looked for {tried})"
+            value = record.get(text_key) if text_key else None
+            what = (
+                f"no text field (looked for {tried})"
+                if not text_key
+                else f"field {text_key!r} is {_kind(value)}, not text"
+                if not isinstance(value, str | list) or (isinstance(value, list) and not _text(value) and value)
+                else f"field {text_key!r} is empty"
+            )
             return InputError(where, f"{what}; name it with --field text=NAME")
         values = {target: record.get(key) for target, key in keys.items() if target != "text"}
         used = set(keys.values())
         meta = {k: v for k, v in record.items() if k not in used and v not in (None, "", [], {})}
         published = parse_date(values.get("published"))
         if published is None and values.get("published") not in (None, ""):
+            log.warning("%s: can't read the date %r in field %r; published left empty (kept in meta)",
+                        where, str(values["published"])[:60], keys["published"])
             meta[keys["published"]] = values["published"]
         language = parse_language(values.get("language"))
         if language is None and values.get("language") not in (None, ""):
@@ -163,7 +172,7 @@ def build(
 
 
 def _kind(value: Any) -> str:
-    return {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+    return {list: "an array", str: "a string", type(None): "null", bool: "a boolean", dict: "an object"}.get(
         type(value), "a number"
     )
 
@@ -201,7 +210,8 @@ def domain(url: str | None) -> str | None:
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A publication date as a UTC datetime (naive inputs are taken as UTC), or None when it can't be read.
+    """A publication date as an aware datetime, with the offset it was written with (naive inputs are taken
+    as UTC), or None when it can't be read.
 
     ISO 8601 first, then epoch seconds or milliseconds, then dateparser on absolute dates only (no "2 days
     ago", no missing year filled from today: the result must not depend on when it runs).
@@ -218,7 +228,7 @@ def parse_date(value: Any) -> datetime | None:
         parsed = _parse_date_text(value.strip()[:100])
     if parsed is None or parsed.year not in _YEARS:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def _parse_date_text(text: str) -> datetime | None:

@@ -58,6 +58,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# A folder's documentation files, by name: README.md, LICENSE, CHANGELOG.txt, NOTICE, ...
+_FOLDER_DOCS = re.compile(r"(?:readme|licen[cs]e|copying|changelog|changes|notice|authors)(?:\.\w+)?$", re.IGNORECASE)
 _HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|article|div|p|meta|title)\b", re.IGNORECASE)
 _CSV_DELIMITERS = ",;\t|"
 _DRAIN_BYTES = 2**20
@@ -150,10 +152,14 @@ def sources(path: str) -> Iterator[Source | InputError]:
 
 
 def _folder(path: str) -> Iterator[Source | InputError]:
-    """Every file under a folder in path order (a/x, b/y, c), hidden files and folders left out."""
+    """Every file under a folder in path order (a/x, b/y, c), hidden files and folders and a folder's own
+    documentation (README, LICENSE, ...: not articles) left out; a file named on its own is always read."""
     try:
         with os.scandir(path) as scan:
-            entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
+            entries = sorted(
+                (e for e in scan if not e.name.startswith(".") and not (_FOLDER_DOCS.match(e.name) and e.is_file())),
+                key=lambda e: e.name,
+            )
     except OSError as exc:
         yield InputError(path, f"cannot list the folder: {exc.strerror or exc}")
         return

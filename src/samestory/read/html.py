@@ -1,5 +1,5 @@
-"""HTML pages: the main text and metadata found by trafilatura (the date by htmldate when trafilatura has
-none). The markup itself is not kept."""
+"""HTML pages: the main text and metadata found by trafilatura; the publication time from the page's own
+metadata (samestory.read._published), else htmldate. The markup itself is not kept."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from samestory.article import Article
 from samestory.config import (
+    READ_FAST_RETRY_WORDS,
     READ_MAX_PAGE_BYTES,
     READ_MAX_PAGE_ELEMENTS,
     READ_MAX_TAG_ATTRIBUTES,
@@ -18,7 +19,9 @@ from samestory.config import (
 )
 from samestory.errors import InputError
 from samestory.read._fields import build, domain, parse_date, parse_language
+from samestory.read._published import choose_published, labelled_published, page_published, visible_published
 from samestory.read._source import Source
+from samestory.text import word_count
 
 log = logging.getLogger(__name__)
 
@@ -68,52 +71,87 @@ def extract(
     meta: dict[str, Any] | None = None,
 ) -> Article | InputError:
     """The article in an HTML page. `url` (where it was fetched) wins over the page's canonical URL;
-    `published` is used when the page has no date. A page over the markup caps is refused unparsed."""
+    `published` is used when the page has no date. The page's `<html lang>` is kept in meta as
+    `page_language`: the text's own language, found later, wins over it (templates mislabel pages). A page
+    over the markup caps is refused unparsed."""
     too_much = markup_error(page)
     if too_much:
         return InputError(where, too_much)
     from htmldate import find_date
-    from trafilatura import bare_extraction
-    from trafilatura.settings import Document
+    from trafilatura.utils import load_html
 
     try:
-        # Precision over recall: boilerplate left in the text makes unrelated pages look alike. The date
-        # comes from the page's metadata and markup only; a full-text search (htmldate's extensive search)
-        # is the last resort, when there is no crawl date either, as it may take a copyright year for one.
-        extracted = bare_extraction(
-            page,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            favor_precision=True,
-            date_extraction_params={"extensive_search": False, "original_date": True},
-        )
-        document = extracted if isinstance(extracted, Document) else None  # a dict only when as_dict=True
-        date = parse_date(document.date) if document is not None else None
-        if document is not None and date is None and published is None:
-            date = parse_date(find_date(page, url=url, original_date=True, extensive_search=True))
+        tree = load_html(page)
+        if tree is None:
+            return InputError(where, "could not parse the HTML (no document in it)")
+        # Read before trafilatura, which prunes the tree it is given.
+        # (each signal only where choose_published looks at it)
+        stated = page_published(tree)
+        near_headline = visible_published(tree) if stated is not None else None
+        labelled = labelled_published(tree) if stated is None else None
+        # Precision over recall: boilerplate left in the text makes unrelated pages look alike. trafilatura's
+        # fast mode (no backup extractors) first; a page where it finds little is read again with them, then
+        # favouring recall (a short post, an unusual layout).
+        document = _document(tree, url, precision=True, fast=True)
+        if _words(document) < READ_FAST_RETRY_WORDS:
+            document = _document(page, url, precision=True, fast=False) or document
+        if _words(document) < READ_MIN_PAGE_WORDS:
+            document = _document(page, url, precision=False, fast=False) or document
+
+        def found() -> datetime | None:
+            # htmldate's full-text search is the last resort, when there is no crawl date either, as it may
+            # take a copyright year for one.
+            date = parse_date(document.date) if document is not None else None
+            if date is None and published is None:
+                date = parse_date(find_date(page, url=url, original_date=True, extensive_search=True))
+            return date
+
+        date = choose_published(stated, near_headline, labelled, found)
     # trafilatura and htmldate parse untrusted markup with lxml; whatever fails there is a bad page.
     except Exception as exc:
         log.debug("extraction failed at %s", where, exc_info=True)
         return InputError(where, f"could not parse the HTML ({type(exc).__name__}: {exc})")
     text = (document.text or "").strip() if document is not None else ""
-    if document is None or len(text.split()) < READ_MIN_PAGE_WORDS:
+    if document is None or word_count(text) < READ_MIN_PAGE_WORDS:
         only = f" (only {text[:60]!r})" if text else ""
         return InputError(where, f"no main text found in the HTML page{only}")
     title = (document.title or "").strip()
     first, _, rest = text.partition("\n")
     if title and first.strip().casefold() == title.casefold() and rest.strip():
         text = rest.strip()
-    found = {name: getattr(document, name) for name in _META}
-    url = url or document.url
+    found_meta = {name: getattr(document, name) for name in _META}
     lang = _LANG.search(page[:4096])
+    if lang:
+        found_meta["page_language"] = parse_language(lang[1].decode("ascii"))
+    url = url or document.url
     return build(
         where,
         text=text,
         url=url,
         source=domain(url) or document.hostname or document.sitename,
         title=title,
-        language=parse_language(lang[1].decode("ascii")) if lang else None,
         published=date or published,
-        meta={**{k: v for k, v in found.items() if v}, **(meta or {})},
+        meta={**{k: v for k, v in found_meta.items() if v}, **(meta or {})},
     )
+
+
+def _words(document: Any) -> int:
+    return word_count(document.text or "") if document is not None else 0
+
+
+def _document(page: Any, url: str | None, *, precision: bool, fast: bool) -> Any:
+    """trafilatura's Document (text and metadata) of a page or parsed tree, or None when it finds no text."""
+    from trafilatura import bare_extraction
+    from trafilatura.settings import Document
+
+    extracted = bare_extraction(
+        page,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        favor_precision=precision,
+        favor_recall=not precision,
+        fast=fast,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    return extracted if isinstance(extracted, Document) else None  # a dict only when as_dict=True

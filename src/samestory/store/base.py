@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
-from samestory.article import Article
+from unidecode import unidecode
+
+from samestory.article import Article, utc
 
 
 @dataclass(slots=True)
@@ -89,6 +91,35 @@ class StorySummary:
             "languages": self.languages,
             "sources": self.sources,
         }
+
+
+def fold(text: str) -> str:
+    """Case and accents folded, for search."""
+    return unidecode(text).casefold()
+
+
+def searchable(summary: StorySummary) -> str:
+    """What a search looks in: the headline, sources and languages, case and accents folded."""
+    return fold(" ".join([summary.headline, *summary.sources, *summary.languages]))
+
+
+def matches(
+    summary: StorySummary, haystack: str, words: list[str], since: datetime | None, until: datetime | None
+) -> bool:
+    """Whether a story fits a search: every word in its `searchable` text, and seen inside [since, until]
+    (a story overlapping the range fits)."""
+    if words and not all(w in haystack for w in words):
+        return False
+    if since is not None and (summary.last_seen is None or _utc_or_max(summary.last_seen) < since):
+        return False
+    return until is None or (summary.first_seen is not None and _utc_or_max(summary.first_seen) <= until)
+
+
+def _utc_or_max(value: datetime) -> datetime:
+    try:
+        return utc(value)
+    except OverflowError:  # a stored date UTC can't hold (read before dates were sanitised)
+        return utc(datetime.max)
 
 
 class Store(Protocol):

@@ -11,13 +11,15 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 from samestory.article import Article
+from samestory.config import READ_TITLE_MAX_CHARS
 from samestory.errors import StoreError
 from samestory.store.base import Join, StoredArticle, StorySummary
+from samestory.text import headline
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,19 @@ CREATE TABLE IF NOT EXISTS joins (
     members INTEGER NOT NULL DEFAULT 0
 );
 """
+
+
+def _in_utc(when: datetime | None) -> str | None:
+    """ISO 8601 in UTC when `when` has an offset (as given when naive), or None."""
+    if when is None:
+        return None
+    return (when.astimezone(UTC) if when.tzinfo is not None else when).isoformat()
+
+
+def headline_of_row(head: str | None) -> str:
+    """The headline of a story from its row: the earliest title, else the first sentence of the earliest text."""
+    title, text = json.loads(head) if head else ("", "")
+    return headline(title or "", text or "", READ_TITLE_MAX_CHARS)
 
 
 # An article with why it is in its story (StoredArticle): the columns SQLiteStore._stored reads.
@@ -114,7 +129,8 @@ class SQLiteStore:
                 article.url,
                 article.source,
                 article.content_hash,
-                article.published.isoformat() if article.published else None,
+                # In UTC, so that the column sorts in time order whatever offsets the pages give.
+                _in_utc(article.published),
                 article.language,
                 article.title,
                 story_id if story_id is not None else -1,
@@ -210,25 +226,26 @@ class SQLiteStore:
             """
             SELECT story_id, MIN(published), MAX(published), COUNT(*),
                    GROUP_CONCAT(DISTINCT language), GROUP_CONCAT(DISTINCT source),
-                   (SELECT title FROM articles h WHERE h.story_id = a.story_id
-                    ORDER BY h.published IS NULL, h.published, h.seq LIMIT 1)
+                   (SELECT json_array(title, substr(json_extract(data, '$.text'), 1, ?)) FROM articles h
+                    WHERE h.story_id = a.story_id
+                    ORDER BY COALESCE(h.title, '') = '', h.published IS NULL, h.published, h.seq LIMIT 1)
             FROM articles a GROUP BY story_id
             HAVING ? IS NULL OR MAX(published) >= ?
             ORDER BY MAX(published) IS NULL, MAX(published) DESC, COUNT(*) DESC, story_id
             """,
-            (since.isoformat() if since else None,) * 2,
+            (4 * READ_TITLE_MAX_CHARS, *(_in_utc(since),) * 2),
         )
         return [
             StorySummary(
                 id=story_id,
-                headline=headline or "",
+                headline=headline_of_row(head),
                 first_seen=_parse_time(first),
                 last_seen=_parse_time(last),
                 size=size,
                 languages=sorted((languages or "").split(",")) if languages else [],
                 sources=sorted((sources or "").split(",")) if sources else [],
             )
-            for story_id, first, last, size, languages, sources, headline in rows
+            for story_id, first, last, size, languages, sources, head in rows
         ]
 
     def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:

@@ -2,8 +2,11 @@
 
 The likely original is the earliest source of the shared passages: among the earliest articles of the story
 (STORY_ORIGIN_CANDIDATES), those that others copied, rewrote or translated (`compare()` says duplicate,
-rewrite or translation); the earliest published of them, ties broken by how much of the others' text they
-cover. When nobody copied anybody (independent reports), the earliest article is the original.
+rewrite or translation); the earliest published of them. Articles published at the same time (or all
+undated) are told apart by attribution: the outlet the others credit by name (or whose text carries a wire
+dateline such as "PARIS (AFP) -" that the others dropped), then by how much of the others' text they cover,
+never by input order; `why` says which decided. When nobody copied anybody (independent reports), the
+earliest article is the original.
 
 Each article is also checked for content-farm signs:
     author_bio          a generated author bio was removed by the cleaner
@@ -24,8 +27,9 @@ from samestory import config
 from samestory.article import Article
 from samestory.compare import Comparison, compare
 from samestory.compare.passages import Passage
+from samestory.read._fields import domain
 from samestory.store.base import Join
-from samestory.text import words
+from samestory.text import headline, words
 
 DERIVED = frozenset({"duplicate", "rewrite", "translation"})
 # Wire agencies and their usual credits, in the languages of the sample stories.
@@ -37,6 +41,15 @@ WIRE_AGENCIES = re.compile(
 # Cleaner rules (samestory.clean, Removal.rule) that mark a generated bio, and related-link lines.
 _BIO_RULE = re.compile(r"author|bio", re.IGNORECASE)
 _LINK_RULE = re.compile(r"related|see.?also|read.?(more|also)|also.?like|link", re.IGNORECASE)
+# The label that starts a related-link line ("See also", "Read more:"): its words are not the link's topic.
+_LINK_LABEL = re.compile(
+    r"^\W*(?:see also|also read|read also|read more|related(?: articles?| stories| news)?|you may also like|"
+    r"more on this|lire aussi|à lire aussi|voir aussi|lesen sie auch|mehr zum thema|leia também|"
+    r"veja também|lee también|ver también|leggi anche)\W*",
+    re.IGNORECASE,
+)
+# A wire dateline at the start of a text: "PARIS (AFP) -", "(Reuters) -", "BERLIN, 3 March (dpa) -".
+_DATELINE = re.compile(r"^[^\n]{0,60}?\((?:" + WIRE_AGENCIES.pattern.removeprefix(r"\b(").removesuffix(r")\b") + r")\)\s*[-–—:]")
 
 
 @dataclass(slots=True)
@@ -66,8 +79,8 @@ class Provenance:
         def brief(article: Article) -> dict[str, Any]:
             return {
                 "id": article.id,
-                "title": article.title,
-                "source": article.source,
+                "title": headline_of(article),
+                "source": outlet_of(article),
                 "url": article.url,
                 "language": article.language,
                 "published": article.published.isoformat() if article.published else None,
@@ -95,6 +108,16 @@ class Provenance:
         }
 
 
+def headline_of(article: Article) -> str:
+    """What heads an article: its title, else its first sentence (cut at READ_TITLE_MAX_CHARS)."""
+    return headline(article.title, article.text, config.READ_TITLE_MAX_CHARS)
+
+
+def outlet_of(article: Article) -> str | None:
+    """Who published an article: its source, else its URL's host."""
+    return article.source or domain(article.url)
+
+
 def _when(article: Article) -> float:
     if article.published is None:
         return float("inf")
@@ -111,7 +134,7 @@ def content_farm_flags(article: Article, story_words: set[str], relation: str | 
         flags.append("author_bio")
     links = [r.text for r in article.removed if _LINK_RULE.search(r.rule) and not _BIO_RULE.search(r.rule)]
     for text in links:
-        link_words = {w for w in words(text) if len(w) > 3}
+        link_words = {w for w in words(_LINK_LABEL.sub("", text)) if len(w) > 3}
         if len(link_words) >= 4 and len(link_words & story_words) / len(link_words) < config.STORY_LINK_OVERLAP:
             flags.append("unrelated_links")
             break
@@ -127,11 +150,25 @@ def content_farm_flags(article: Article, story_words: set[str], relation: str | 
 
 def _credits(article: Article, original: Article) -> bool:
     """Whether an article names a wire agency or the original's outlet (its domain's name)."""
-    text = f"{article.title}\n{article.text}"
-    if WIRE_AGENCIES.search(text):
-        return True
-    outlet = (original.source or "").removeprefix("www.").split(".")[0]
-    return len(outlet) >= 4 and outlet.replace("-", " ").casefold() in text.replace("-", " ").casefold()
+    return bool(WIRE_AGENCIES.search(f"{article.title}\n{article.text}")) or _names_outlet(article, original)
+
+
+def _names_outlet(article: Article, other: Article) -> bool:
+    """Whether an article names the outlet of `other` (its domain's name, "bostonherald" = "Boston Herald")."""
+    outlet = _squash((other.source or "").removeprefix("www.").split(".")[0])
+    return len(outlet) >= 4 and article.source != other.source and outlet in _squash(f"{article.title} {article.text}")
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+def _attribution(candidate: Article, others: list[Article]) -> int:
+    """How the others point at a candidate: each other article that names its outlet, and one more when its
+    text opens with a wire dateline that some other article lacks (the others dropped it)."""
+    credited = sum(1 for other in others if _names_outlet(other, candidate))
+    dateline = bool(_DATELINE.search(candidate.text)) and any(not _DATELINE.search(o.text) for o in others)
+    return credited + dateline
 
 
 def trace(
@@ -149,20 +186,37 @@ def trace(
     ordered = sorted(articles, key=_when)[: config.STORY_TRACE_MAX]
     candidates = ordered[: config.STORY_ORIGIN_CANDIDATES]
     results: dict[str, dict[str, Comparison]] = {}
-    scored: list[tuple[int, float, float, int]] = []  # (no copies?, time, -coverage, index)
+    # (no copies?, time, -attribution, -coverage, id, index): the id only makes the order independent of
+    # the input's when nothing else tells two candidates apart.
+    scored: list[tuple[int, float, int, float, str, int]] = []
     for index, candidate in enumerate(candidates):
         found = {other.id: judge(candidate, other) for other in ordered if other.id != candidate.id}
         results[candidate.id] = found
         copied = [c for c in found.values() if c.relation in DERIVED]
-        scored.append((0 if copied else 1, _when(candidate), -sum(c.coverage_b for c in copied), index))
-    best = min(scored)
-    original = candidates[best[3]]
-    taken = best[0] == 0
+        others = [a for a in ordered if a.id != candidate.id]
+        scored.append(
+            (0 if copied else 1, _when(candidate), -_attribution(candidate, others),
+             -round(sum(c.coverage_b for c in copied), 6), candidate.id, index)
+        )
+    scored.sort()
+    best = scored[0]
+    original = candidates[best[5]]
     why = (
         "the earliest article whose passages the others contain"
-        if taken
+        if best[0] == 0
         else "the earliest article (no article copies another: independent reports)"
     )
+    tied = [s for s in scored[1:] if s[:2] == best[:2]]
+    if tied:
+        when = "published at the same time as" if best[1] != float("inf") else "undated like"
+        decided = (
+            "the outlet the others credit (by name or by the wire dateline they dropped)"
+            if best[2] < tied[0][2]
+            else "the one covering most of the others' text"
+            if best[3] < tied[0][3]
+            else "nothing tells them apart; the first by id"
+        )
+        why += f"; {when} {len(tied)} other(s): {decided}"
     story_words = {w for a in ordered for w in words(f"{a.title} {a.text}") if len(w) > 3}
     copies: list[Copy] = []
     for other in ordered:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from samestory.store.base import StorySummary
-from samestory.stories.provenance import Provenance
+from samestory.stories.provenance import Provenance, headline_of, outlet_of
 
 if TYPE_CHECKING:
     from samestory.evaluate import StoriesReport
@@ -37,14 +37,14 @@ def print_story(result: Provenance, console: Console | None = None) -> None:
     o = result.original
     console.print(f"[bold]Story {result.story_id}[/bold]: {len(result.copies) + 1} article(s)")
     console.print(f"[bold]Likely original[/bold] ({result.why}):")
-    console.print(f"  {o.title or o.id}  [dim]{o.source or '-'}, {o.language or '?'}, {_when(o.published)}[/dim]")
+    console.print(f"  {headline_of(o) or o.id}  [dim]{outlet_of(o) or '-'}, {o.language or '?'}, {_when(o.published)}[/dim]")
     if result.original_flags:
         console.print(f"  [red]flags: {', '.join(result.original_flags)}[/red]")
     for c in result.copies:
         a = c.article
         console.print()
         console.print(
-            f"[bold]{c.relation}[/bold] {a.title or a.id}  [dim]{a.source or '-'}, {a.language or '?'}, "
+            f"[bold]{c.relation}[/bold] {headline_of(a) or a.id}  [dim]{outlet_of(a) or '-'}, {a.language or '?'}, "
             f"{_when(a.published)}[/dim]"
         )
         console.print(f"  took {c.coverage:.0%} of its text from the original; {len(c.passages)} aligned passage(s)")

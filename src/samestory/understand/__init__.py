@@ -26,13 +26,14 @@ __all__ = [
 
 
 def understand(article: Article, *, entities: bool = True) -> Article:
-    """Fill `article`'s language (unless given), dates, numbers and, when `entities`, its entities.
+    """Fill `article`'s language (unless given; from the text, a page's `page_language` as the hint), dates, numbers and, when `entities`, its entities.
 
     Dates are resolved against the publication date (relative ones are left out when there is none);
     mentions in the title have start -1, those in the text their offset in `article.text`.
     """
-    if not article.language:
-        article.language = detect_language(f"{article.title}\n{article.text}")
+    if not article.language:  # an HTML page's <html lang> is only a hint: templates mislabel pages
+        hint = article.meta.get("page_language")
+        article.language = detect_language(f"{article.title}\n{article.text}", hint=hint if isinstance(hint, str) else None)
     language = article.language
     reference = article.published_date
     title_dates = resolve_dates(article.title, reference, language, anchored=True) if article.title else []

@@ -143,6 +143,9 @@ _ORG_ALIASES = {
     "european commission": ("commission europeenne", "eu-kommission", "eu kommission",
                             "europaische kommission", "comision europea", "commissione europea"),
 }  # fmt: skip
+# Capitalised words and a conjunction just before a one-word organisation: the head of a coordinated name
+# ("Fire and Rescue", "Marks & Spencer").
+_COORDINATED_HEAD = re.compile(r"(?:[A-Z][\w'’-]*[ \t]+)+(?:and|&|und|et|y|e)[ \t]+$")
 _DETERMINERS = frozenset(
     "the a an le la les l un une der die das dem den des ein eine einem einen einer el los las lo il gli i "
     "o os as um uma".split()
@@ -252,8 +255,9 @@ def _spacy(language: str) -> Any | None:
 @lru_cache(maxsize=1 << 12)
 def _spacy_mentions(nlp: Any, text: str) -> tuple[tuple[str, str, int], ...]:
     """spaCy's (surface, label, offset) in `text`, kept for the copies of an article, which share its lead."""
-    out = []
-    for ent in nlp(text).ents:
+    out: list[tuple[str, str, int]] = []
+    ents = nlp(text).ents
+    for ent in ents:
         label = _SPACY_LABELS.get(ent.label_)
         if label is None:
             continue
@@ -263,8 +267,12 @@ def _spacy_mentions(nlp: Any, text: str) -> tuple[tuple[str, str, int], ...]:
             words = words[1:]
         if not words or not any(c.isupper() for c in words[0][:1]):
             continue
-        surface = " ".join(words)
-        out.append((surface, label, ent.start_char + ent.text.find(words[0])))
+        surface, start = " ".join(words), ent.start_char + ent.text.find(words[0])
+        head = _COORDINATED_HEAD.search(text, 0, start) if label == "ORG" and len(words) == 1 else None
+        if head is not None and not any(e.start_char < start and e.end_char > head.start() for e in ents if e != ent):
+            # "South Yorkshire Fire and Rescue": spaCy's ORG is the last word of a name it did not see
+            surface, start = text[head.start() : start] + surface, head.start()
+        out.append((surface, label, start))
     return tuple(out)
 
 
