@@ -58,14 +58,42 @@ def _check_paths(paths: list[str]) -> None:
         raise SamestoryError(f"{', '.join(missing)}: no such file or folder")
 
 
+class _HeldBack(logging.Handler):
+    """Holds back what a logger says (and stops it going further) until `pass_on()`."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+        self.records: list[logging.LogRecord] = []
+        self.propagate = logger.propagate
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> _HeldBack:
+        self.logger.addHandler(self)
+        self.logger.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.propagate = self.propagate
+
+    def pass_on(self) -> None:
+        for record in self.records:
+            self.logger.handle(record)
+
+
 def _articles(reader: Any, paths: list[str], articles: Iterator[Any] | None = None) -> Iterator[Any]:
     """The reader's articles (or `articles`, read by it); a SamestoryError, before anything else happens,
-    when there is none."""
+    when there is none: one line, the warnings of the records skipped on the way held back into it."""
     articles = reader.read(paths) if articles is None else articles
-    first = next(articles, None)
+    with _HeldBack(logging.getLogger("samestory.read")) as held:
+        first = next(articles, None)
     if first is None:
         why = f" ({reader.skipped} bad record(s); the first: {reader.errors[0]})" if reader.errors else ""
         raise SamestoryError(f"no article could be read from {', '.join(paths)}{why}")
+    held.pass_on()
     return itertools.chain([first], articles)
 
 
