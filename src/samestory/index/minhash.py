@@ -25,7 +25,9 @@ band number is mixed in, so one indexed column holds all bands; SQLite stores it
 is kept when its Jaccard similarity is at least the threshold: the estimate from all the signature's
 permutations, checked against the exact Jaccard of the two shingle sets when the estimate is within
 MINHASH_VERIFY_MARGIN of the threshold and both sets are at hand (`keep_shingles=True`: the articles added
-in this session).
+in this session). A new article is checked against at most MINHASH_MAX_CANDIDATES indexed ones per band
+bucket (the most recent) and in all (those sharing the most buckets), so that templated records, which all
+share the same buckets, cost what distinct ones do.
 
 Tables in SQLite (prefix minhash_, WAL mode; they may share a file with the article store):
 minhash_meta (parameters, checked on reopen), minhash_articles (row, id, published, inserted, signature),
@@ -916,7 +918,8 @@ class MinHashIndex:
         cand = cand[by]
         starts = np.flatnonzero(np.r_[True, cand[1:, 0] != cand[:-1, 0]]) if len(cand) else cand[:0, 0]
         rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
-        return cand[rank < self.max_candidates]
+        cand = cand[rank < self.max_candidates]
+        return cand[np.lexsort((cand[:, 1], cand[:, 0]))]  # by article, then row, as matches always came
 
     def query(self, article: Article) -> list[Match]:
         """The indexed articles (other than itself) similar to `article` (estimated Jaccard >= threshold),
