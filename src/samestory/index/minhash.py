@@ -25,7 +25,9 @@ band number is mixed in, so one indexed column holds all bands; SQLite stores it
 is kept when its Jaccard similarity is at least the threshold: the estimate from all the signature's
 permutations, checked against the exact Jaccard of the two shingle sets when the estimate is within
 MINHASH_VERIFY_MARGIN of the threshold and both sets are at hand (`keep_shingles=True`: the articles added
-in this session).
+in this session). A new article is checked against at most MINHASH_MAX_CANDIDATES indexed ones per band
+bucket (the most recent) and in all (those sharing the most buckets), so that templated records, which all
+share the same buckets, cost what distinct ones do.
 
 Tables in SQLite (prefix minhash_, WAL mode; they may share a file with the article store):
 minhash_meta (parameters, checked on reopen), minhash_articles (row, id, published, inserted, signature),
@@ -718,6 +720,34 @@ class _Found:
         return cls(empty, empty, empty.astype(float), empty.astype(float))
 
 
+class _Components:
+    """Union-find over rows."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        root = self.parent.get(x, x)
+        while root != self.parent.get(root, root):
+            root = self.parent[root]
+        while x != root:
+            self.parent[x], x = root, self.parent.get(x, x)
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+            self.parent.setdefault(min(ra, rb), min(ra, rb))
+
+    def groups(self) -> list[np.ndarray]:
+        """The components of two rows or more."""
+        out: dict[int, list[int]] = {}
+        for x in self.parent:
+            out.setdefault(self.find(x), []).append(x)
+        return [np.array(sorted(g), dtype=np.int64) for g in out.values() if len(g) > 1]
+
+
 def _timestamp(value: datetime | None) -> float:
     return value.timestamp() if value is not None else math.nan
 
@@ -823,37 +853,30 @@ class MinHashIndex:
         self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
     ) -> list[np.ndarray]:
         """Index articles like `add`; return the groups (rows, two or more) that their matches connect, with
-        the articles indexed before. Holds no match once its batch is done: memory stays bounded when nearly
-        every article matches many (templated records)."""
-        parent: dict[int, int] = {}
+        the articles indexed before. Holds no match once its batch is done, and checks no candidate already
+        connected to the new article: templated records, nearly all matching each other, cost what distinct
+        ones do in time and memory."""
+        components = _Components()
+        for _ in self._add_all(articles, progress, components):
+            pass
+        return components.groups()
 
-        def find(x: int) -> int:
-            root = parent.setdefault(x, x)
-            while root != parent[root]:
-                root = parent[root]
-            while x != root:
-                parent[x], x = root, parent[x]
-            return root
-
-        for found in self._add_all(articles, progress):
-            for a, b in zip(found.rows.tolist(), found.others.tolist()):
-                ra, rb = find(a), find(b)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-        groups: dict[int, list[int]] = {}
-        for x in parent:
-            groups.setdefault(find(x), []).append(x)
-        return [np.array(sorted(g), dtype=np.int64) for g in groups.values()]
-
-    def _add_all(self, articles: Iterable[Article], progress: Callable[[int], None] | None) -> Iterator[_Found]:
+    def _add_all(
+        self,
+        articles: Iterable[Article],
+        progress: Callable[[int], None] | None,
+        components: _Components | None = None,
+    ) -> Iterator[_Found]:
         stream = iter(articles)
         batches = iter(lambda: list(islice(stream, self.batch)), [])
         for batch, sk in self._sketches(batches):
-            yield self._add_batch(batch, sk)
+            yield self._add_batch(batch, sk, components)
             if progress is not None:
                 progress(len(batch))
 
-    def _add_batch(self, batch: list[Article], sk: Sketches) -> _Found:
+    def _add_batch(self, batch: list[Article], sk: Sketches, components: _Components | None = None) -> _Found:
+        """Index a batch; its matches. With `components`, matches join them there, and a candidate already in
+        the new article's component is neither checked nor returned."""
         keep = ~sk.empty
         seen: set[str] = set()
         known = self._store.row_of([a.id for a in batch])
@@ -885,12 +908,20 @@ class MinHashIndex:
             close = estimated > self.threshold - config.MINHASH_VERIFY_MARGIN  # the rest are false candidates
             cand, estimated = cand[close], estimated[close]
             verified = np.full(len(cand), np.nan)
-            for k in np.flatnonzero(estimated < self.threshold + config.MINHASH_VERIFY_MARGIN).tolist():
-                new_set = self._distinct_shingles(int(rows[cand[k, 0]]))
-                other_set = self._distinct_shingles(int(cand[k, 1]))
-                if new_set is not None and other_set is not None:
-                    verified[k] = jaccard(new_set, other_set, prepared=True)
-            match = np.where(np.isnan(verified), estimated, verified) >= self.threshold
+            near = estimated < self.threshold + config.MINHASH_VERIFY_MARGIN
+            match = estimated >= self.threshold
+            for k, (i, other_row) in enumerate(cand.tolist()):
+                new_row = int(rows[i])
+                if components is not None and components.find(new_row) == components.find(other_row):
+                    match[k] = False  # connected already: nothing to check
+                    continue
+                if near[k]:
+                    new_set, other_set = self._distinct_shingles(new_row), self._distinct_shingles(other_row)
+                    if new_set is not None and other_set is not None:
+                        verified[k] = jaccard(new_set, other_set, prepared=True)
+                        match[k] = verified[k] >= self.threshold
+                if match[k] and components is not None:
+                    components.union(new_row, other_row)
             found = _Found(rows[cand[match, 0]], cand[match, 1], estimated[match], verified[match])
         self._store.insert(rows, ids, published, time.time(), sigs, keys, order)
         return found
@@ -919,7 +950,8 @@ class MinHashIndex:
         cand = cand[by]
         starts = np.flatnonzero(np.r_[True, cand[1:, 0] != cand[:-1, 0]]) if len(cand) else cand[:0, 0]
         rank = np.arange(len(cand)) - np.repeat(starts, np.diff(np.r_[starts, len(cand)]))
-        return cand[rank < self.max_candidates]
+        cand = cand[rank < self.max_candidates]
+        return cand[np.lexsort((cand[:, 1], cand[:, 0]))]  # by article, then row, as matches always came
 
     def query(self, article: Article) -> list[Match]:
         """The indexed articles (other than itself) similar to `article` (estimated Jaccard >= threshold),
