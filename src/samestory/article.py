@@ -134,8 +134,8 @@ def clean_value(value: Any) -> Any:
 
 def sanitised(article: Article) -> Article:
     """The article as every stage can take it: no lone surrogates in its strings (replaced by U+FFFD) and its
-    publication date in UTC (naive = UTC; a date UTC can't hold is dropped). The same object when nothing
-    needs changing."""
+    publication date aware (a naive one is taken as UTC; the page's own offset is kept; a date UTC can't hold
+    is dropped). The same object when nothing needs changing."""
     changes: dict[str, Any] = {}
     for name in ("id", "text", "title", "url", "source", "language", "origin"):
         value = getattr(article, name)
@@ -145,11 +145,14 @@ def sanitised(article: Article) -> Article:
         meta = clean_value(article.meta)
         if meta != article.meta:
             changes["meta"] = meta
-    if article.published is not None and article.published.tzinfo is not UTC:
+    if article.published is not None:
         try:
-            changes["published"] = utc(article.published)
+            in_utc = utc(article.published)
         except OverflowError:
             changes["published"] = None
+        else:
+            if article.published.tzinfo is None:
+                changes["published"] = in_utc
     return dataclasses.replace(article, **changes) if changes else article
 
 
