@@ -258,6 +258,10 @@ def test_a_batch_is_stored_whole_or_not_at_all(http: httpx.Client, db: Path) -> 
     assert reply["added"] == 3 and [a["added"] for a in reply["articles"]] == [True] * 3
     again = http.post("/articles", json=good)
     assert again.status_code == 200 and again.json()["already_stored"] == 3
+    fresh = {"text": _sentences(6) + " Posted twice in one batch.", "url": "https://b.example/twice"}
+    twice = http.post("/articles", json=[fresh, fresh])
+    assert twice.status_code == 201 and twice.json()["added"] == 1
+    assert twice.json()["articles"][0]["seq"] == twice.json()["articles"][1]["seq"]
 
 
 def test_a_write_that_fails_half_way_leaves_nothing(http: httpx.Client, db: Path) -> None:

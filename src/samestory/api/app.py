@@ -544,7 +544,7 @@ def create_app(
         else:
             raise HTTPException(415, f"send application/json, application/x-ndjson or text/html, not {kind!r}")
         added = await run_in_threadpool(service.add, articles)
-        replies = [await run_in_threadpool(_reply, service, item) for item in added]
+        replies = await run_in_threadpool(lambda: [_reply(service, item) for item in added])
         if not batch:
             return JSONResponse(replies[0], status_code=201 if replies[0]["added"] else 200)
         count = sum(r["added"] for r in replies)

@@ -216,7 +216,7 @@ class Service:
 
         with self.models.hold(writer=True):
             commit_batch(self.clusterer, processed, vectors, IngestStats(), keep)
-        return [Added(a, assigned.get(a.id)) for a in articles]
+        return [Added(a, assigned.pop(a.id, None)) for a in articles]  # an id posted twice: added once
 
     def stored(self, article_id: str) -> StoredArticle | None:
         store = self.reader()
