@@ -29,6 +29,11 @@ SETS = {
 }
 
 
+def _processed(done: dict[str, Article]):  # type: ignore[no-untyped-def]
+    """A `process` that returns the article processed beforehand."""
+    return lambda article: done[article.id]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--join", type=float, nargs="+", default=[0.3, 0.35, 0.4, 0.45, 0.5])
@@ -43,7 +48,7 @@ def main() -> int:
         f1[name] = {}
         for join in args.join:
             report = evaluate_stories(path, languages=languages, rules=replace(StoryRules(), join=join),
-                                      process=lambda a: done[a.id])
+                                      process=_processed(done))
             f1[name][join] = report.f1
             figures[f"{name} {join}"] = report.to_dict()
             base = report.baseline

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Self
 
 from samestory.errors import SamestoryError
 
@@ -70,7 +70,7 @@ class _HeldBack(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
-    def __enter__(self) -> _HeldBack:
+    def __enter__(self) -> Self:
         self.logger.addHandler(self)
         self.logger.propagate = False
         return self

@@ -11,6 +11,7 @@ fold and the figures are out-of-fold: folds are grouped so that no article is in
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -432,7 +433,7 @@ def tfidf_stories(articles: Sequence[Article], *, threshold: float, window_days:
     for i, article in enumerate(articles):
         tokens = words(normalize(f"{article.title}\n{article.text}"))
         grams: dict[int, int] = defaultdict(int)
-        for gram in [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]:
+        for gram in [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]:
             grams[vocabulary.setdefault(gram, len(vocabulary))] += 1
         rows += [i] * len(grams)
         cols += list(grams)

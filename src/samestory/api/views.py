@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from samestory import config
-from samestory.article import Article, utc
+from samestory.article import Article, timestamp, utc
 from samestory.compare.passages import Passage
 from samestory.stories.provenance import outlet_of
 from samestory.text import sentences
@@ -107,7 +107,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
         name = outlet_of(article) or "unknown source"
         if name not in sources:
             sources.append(name)
-    times = [utc(a.published).timestamp() for a, _ in items if a.published]
+    times = [t for a, _ in items if (t := timestamp(a.published)) is not None]
     undated = len(times) < len(items)
     first, last = (min(times), max(times)) if times else (0.0, 0.0)
     span = max(last - first, 1.0)
@@ -116,7 +116,7 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     def x_of(article: Article) -> float:
         if article.published is None:
             return float(_WIDTH - _RIGHT - 20)
-        return round(_LEFT + (plot_right - _LEFT) * (utc(article.published).timestamp() - first) / span, 1)
+        return round(_LEFT + (plot_right - _LEFT) * (timestamp(article.published) - first) / span, 1)
 
     rows = [(name, float(_TOP + _ROW * i)) for i, name in enumerate(sources)]
     y_of = dict(rows)

@@ -56,7 +56,7 @@ import numba
 import numpy as np
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, timestamp
 from samestory.errors import ConfigError, StoreError
 
 log = logging.getLogger(__name__)
@@ -749,7 +749,8 @@ class _Components:
 
 
 def _timestamp(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else math.nan
+    when = timestamp(value)
+    return math.nan if when is None else when
 
 
 class MinHashIndex:

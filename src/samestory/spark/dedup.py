@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, timestamp
 from samestory.index.minhash import jaccard, lsh_params, sketch
 from samestory.spark.components import connected_components
 from samestory.spark.session import articles as read_articles
@@ -88,7 +88,7 @@ def sketches(
                     continue
                 shingles = sk.shingles_of(i)
                 assert shingles is not None
-                published = article.published.timestamp() if article.published is not None else None
+                published = timestamp(article.published)
                 yield (
                     order,
                     article.id,

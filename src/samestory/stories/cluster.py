@@ -18,9 +18,9 @@ Every decision is kept in the store (`samestory.store.base.Join`) and in the `As
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np

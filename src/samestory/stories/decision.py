@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from samestory import config
 
-
 _COPY_RELATIONS = frozenset({"duplicate", "rewrite", "translation"})
 
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 from samestory import config
-from samestory.article import Article
+from samestory.article import Article, timestamp
 from samestory.compare import Comparison, compare
 from samestory.compare.passages import Passage
 from samestory.read._fields import domain
@@ -119,12 +118,8 @@ def outlet_of(article: Article) -> str | None:
 
 
 def _when(article: Article) -> float:
-    if article.published is None:
-        return float("inf")
-    published = article.published
-    if published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
-    return published.timestamp()
+    when = timestamp(article.published)
+    return float("inf") if when is None else when
 
 
 def content_farm_flags(article: Article, story_words: set[str], relation: str | None, original: Article | None) -> list[str]:
