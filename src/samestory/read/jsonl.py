@@ -47,7 +47,7 @@ def _parse(line: bytes | str, encoding: str) -> tuple[Any, str | None]:
     try:
         return orjson.loads(line), None
     except orjson.JSONDecodeError as exc:
-        if "recursion" in exc.msg:
+        if "recursion" in exc.msg or "depth" in exc.msg:  # orjson 3.11 says one, 3.13 the other
             return None, f"malformed JSON at column {exc.colno}: nested deeper than {_MAX_DEPTH} levels"
     if isinstance(line, bytes):
         try:
