@@ -42,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from samestory.compare.model import DIMENSIONS, ScoreModel
     from samestory.errors import ConfigError
-    from samestory.evaluate import features_table, read_pairs
+    from samestory.evaluate import features_table, read_copies, read_pairs
     from samestory.stories.gate import train_gate
 
     records = read_pairs(args.data)
     also_path = Path(args.data).with_name("pairs-augmented.jsonl") if args.also is None else args.also
-    extra = read_pairs(also_path) if also_path else []
+    extra = read_copies(also_path, records) if also_path else []
     gold = [{d: r.gold[d] for d in DIMENSIONS} for r in [*records, *extra]]
     outputs = [
         (args.output, len(records), ScoreModel.train(features_table(records), gold[: len(records)])),

@@ -249,10 +249,11 @@ def _run_eval_stories(args: argparse.Namespace) -> int:
 
 def _run_eval_semeval(args: argparse.Namespace) -> int:
     from samestory.compare.e5 import enabled
-    from samestory.evaluate import evaluate_semeval, format_report, read_pairs
+    from samestory.evaluate import evaluate_semeval, format_report, read_copies, read_pairs
 
-    extra = read_pairs(args.train_also) if args.train_also else []
-    report = evaluate_semeval(read_pairs(args.pairs), cv=args.cv, extra=extra, e5=enabled())
+    records = read_pairs(args.pairs)
+    extra = read_copies(args.train_also, records) if args.train_also else []
+    report = evaluate_semeval(records, cv=args.cv, extra=extra, e5=enabled())
     if args.json:
         _print_json(report.to_dict())
     else:

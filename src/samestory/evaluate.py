@@ -98,6 +98,19 @@ def read_pairs(path: str | Path) -> list[PairRecord]:
     return out
 
 
+def read_copies(path: str | Path, records: Sequence[PairRecord]) -> list[PairRecord]:
+    """The pairs of `path` for training only (translated copies), keeping only those whose `base_pair_id` is
+    one of `records`: a copy of a pair left out of the training file (perhaps a pair kept aside to judge the
+    model) would leak its labels. Says in the log how many were dropped."""
+    ids = {r.pair_id for r in records}
+    copies = read_pairs(path)
+    kept = [c for c in copies if c.base_pair_id in ids]
+    if len(kept) < len(copies):
+        log.info("%s: %d of %d pairs not used: their base_pair_id is not a pair of the training file",
+                 path, len(copies) - len(kept), len(copies))
+    return kept
+
+
 def _processor() -> Callable[[Article], Article]:
     """samestory.pipeline.process, or the identity while the clean/understand stages are not installed."""
     try:
