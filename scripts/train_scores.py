@@ -1,14 +1,14 @@
 """Train the pair score models and the stories gate, and write the files shipped in the package
 (src/samestory/models/scores.json, scores-e5.json, gate.json).
 
-    SAMESTORY_EMBED_THREADS=1 .venv/bin/python scripts/train_scores.py [PAIRS] [--also AUGMENTED]
+    SAMESTORY_EMBED_THREADS=1 .venv/bin/python scripts/train_scores.py [PAIRS] [--also COPIES]
 
-scores.json and gate.json learn from the labelled pairs (default ../shared/data/semeval2022-task8/pairs.jsonl).
-scores-e5.json adds the second encoder's feature (samestory.compare.e5; needs the `e5` extra, else the file
-is left as it is, with a warning) and learns from the machine-translated copies too (--also, default
-pairs-augmented.jsonl beside the pairs; '' for none). In grouped 5-fold CV the copies pay only with e5:
-Overall 0.726 -> 0.726 on USE alone, lower on 5 of 8 language pairs; with e5 0.771 -> 0.765 but fr 0.563 ->
-0.628 and ar 0.562 -> 0.580, every language pair above the USE model (BENCHMARKS.md, "Scores").
+scores.json and gate.json learn from the labelled pairs (default ../shared/data/semeval2022-task8/pairs.jsonl);
+scores-e5.json too, with the second encoder's feature (samestory.compare.e5; needs the `e5` extra, else the
+file is left as it is, with a warning). --also adds training pairs to scores-e5.json only (e.g.
+pairs-augmented.jsonl, machine-translated copies; only those whose base_pair_id is a pair of DATA, see
+evaluate.read_copies). In grouped 5-fold CV the 161 usable copies do not pay: with e5 Overall 0.771 on the
+989 pairs alone, 0.769 with them (BENCHMARKS.md, "Scores"), so none are used by default.
 
 The same command gives the same files, byte for byte: features are rounded, LightGBM runs with a fixed seed,
 deterministic=True and one thread, the ridge is solved in closed form. It prints the SHA-256 of each file.
@@ -32,8 +32,8 @@ GATE_OUTPUT = OUTPUT.with_name("gate.json")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="labelled pairs (JSON lines)")
-    parser.add_argument("--also", default=None, help="labelled pairs for the score models only (default: "
-                        "pairs-augmented.jsonl beside DATA; '' for none)")
+    parser.add_argument("--also", default="", help="labelled pairs for scores-e5.json only, copies of "
+                        "pairs of DATA (default: none)")
     parser.add_argument("--output", default=str(OUTPUT), help="where to write the model file")
     parser.add_argument("--e5-output", default=str(E5_OUTPUT), help="where to write the model file with e5")
     parser.add_argument("--gate-output", default=str(GATE_OUTPUT), help="where to write the gate file")
@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from samestory.stories.gate import train_gate
 
     records = read_pairs(args.data)
-    also_path = Path(args.data).with_name("pairs-augmented.jsonl") if args.also is None else args.also
-    extra = read_copies(also_path, records) if also_path else []
+    extra = read_copies(args.also, records) if args.also else []
     gold = [{d: r.gold[d] for d in DIMENSIONS} for r in [*records, *extra]]
     outputs = [
         (args.output, len(records), ScoreModel.train(features_table(records), gold[: len(records)])),

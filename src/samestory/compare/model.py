@@ -5,7 +5,7 @@
 
 For each dimension, the mean of a LightGBM regressor and a ridge regression on standardised features (the
 average of the two beat either alone in grouped 5-fold CV: Overall 0.740 against 0.720 and 0.727), trained by
-scripts/train_scores.py on the SemEval-2022 Task 8 training pairs and their machine-translated copies. The
+scripts/train_scores.py on the SemEval-2022 Task 8 training pairs (machine-translated copies did not help). The
 shipped files (samestory/models/scores.json; scores-e5.json, with the second encoder's feature, used when
 SAMESTORY_E5=1: samestory.compare.e5) hold each booster in LightGBM's text format, the ridge weights, the
 feature names and how it was trained; they are read with importlib.resources, nothing is downloaded.
