@@ -224,7 +224,10 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval.add_argument("pairs", help="JSONL: text1, text2, lang1, lang2, pair_id and the gold scores")
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
     semeval.add_argument(
-        "--train-also", metavar="PAIRS", help="labelled pairs for training only, e.g. translated copies (with --cv)"
+        "--train-also",
+        metavar="COPIES",
+        help="labelled pairs for training only, e.g. translated copies (with --cv); only those whose "
+        "base_pair_id is the pair_id of one of the pairs are used",
     )
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
