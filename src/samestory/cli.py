@@ -302,6 +302,12 @@ def _args_eval(parser: argparse.ArgumentParser) -> None:
     semeval = sub.add_parser("semeval", help="Pearson of the seven pair scores on SemEval-2022 Task 8 labelled pairs")
     semeval.add_argument("pairs", help="JSONL: text1, text2, lang1, lang2, pair_id and the gold scores")
     semeval.add_argument("--cv", type=int, default=0, help="K-fold grouped cross-validation (fresh models per fold)")
+    semeval.add_argument(
+        "--train-also",
+        metavar="COPIES",
+        help="labelled pairs for training only, e.g. translated copies (with --cv); only those whose "
+        "base_pair_id is the pair_id of one of the pairs are used",
+    )
     semeval.add_argument("--json", action="store_true", help="print one JSON object")
     semeval.set_defaults(run_eval=_run_eval_semeval)
     dates = sub.add_parser("dates", help="exact publication day of web pages, with htmldate and trafilatura")
@@ -329,9 +335,12 @@ def _run_eval_stories(args: argparse.Namespace) -> int:
 
 
 def _run_eval_semeval(args: argparse.Namespace) -> int:
-    from samestory.evaluate import evaluate_semeval, format_report, read_pairs
+    from samestory.compare.e5 import enabled
+    from samestory.evaluate import evaluate_semeval, format_report, read_copies, read_pairs
 
-    report = evaluate_semeval(read_pairs(args.pairs), cv=args.cv)
+    records = read_pairs(args.pairs)
+    extra = read_copies(args.train_also, records) if args.train_also else []
+    report = evaluate_semeval(records, cv=args.cv, extra=extra, e5=enabled())
     if args.json:
         _print_json(report.to_dict())
     else:

@@ -6,6 +6,8 @@ similar .. 4 = very dissimilar). The figures are Pearson correlations with a boo
 dimension, each language pair and overall, for the pair model and two plain baselines (TF-IDF cosine of the
 words; cosine of the mean sentence vectors). With `cv` folds, models are trained afresh on each training
 fold and the figures are out-of-fold: folds are grouped so that no article is in both training and test.
+Pairs given for training only (`--train-also`, e.g. machine-translated copies naming their `base_pair_id`)
+join the training folds, never a fold that holds their base pair or one of its articles, and are never scored.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ LABELS = {d: d.capitalize() for d in DIMENSIONS}  # our key -> the key in the Se
 
 @dataclass(slots=True)
 class PairRecord:
-    """One line of a pairs file: the two articles (not yet processed) and the gold scores when labelled."""
+    """One line of a pairs file: the two articles (not yet processed), the gold scores when labelled, and the
+    pair it was made from (`base_pair_id`, "A_B": a translated copy of the pair of articles A and B)."""
 
     pair_id: str
     a: Article
     b: Article
     gold: dict[str, float] = field(default_factory=dict)
+    base_pair_id: str = ""
 
     @property
     def languages(self) -> str:
@@ -93,8 +97,21 @@ def read_pairs(path: str | Path) -> list[PairRecord]:
                     gold[key] = float(value)
                 except (TypeError, ValueError):
                     raise InputError(where, f"{label} is not a number: {value!r}") from None
-        out.append(PairRecord(pair_id, articles[0], articles[1], gold))
+        out.append(PairRecord(pair_id, articles[0], articles[1], gold, str(row.get("base_pair_id") or "")))
     return out
+
+
+def read_copies(path: str | Path, records: Sequence[PairRecord]) -> list[PairRecord]:
+    """The pairs of `path` for training only (translated copies), keeping only those whose `base_pair_id` is
+    one of `records`: a copy of a pair left out of the training file (perhaps a pair kept aside to judge the
+    model) would leak its labels. Says in the log how many were dropped."""
+    ids = {r.pair_id for r in records}
+    copies = read_pairs(path)
+    kept = [c for c in copies if c.base_pair_id in ids]
+    if len(kept) < len(copies):
+        log.info("%s: %d of %d pairs not used: their base_pair_id is not a pair of the training file",
+                 path, len(copies) - len(kept), len(copies))
+    return kept
 
 
 def _processor() -> Callable[[Article], Article]:
@@ -156,7 +173,7 @@ def _code_fingerprint() -> str:
 
     root = Path(samestory.__file__).parent
     digest = hashlib.sha1()
-    for pattern in ("compare/features.py", "compare/passages.py", "text.py", "embed.py", "clean*.py",
+    for pattern in ("compare/features.py", "compare/passages.py", "compare/e5.py", "text.py", "embed.py", "clean*.py",
                     "clean/*.py", "understand/*.py", "understand.py", "pipeline.py"):
         for source in sorted(root.glob(pattern)):
             digest.update(source.read_bytes())
@@ -168,11 +185,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SAMESTORY_CACHE") or Path.home() / ".cache" / "samestory")
 
 
-def features_table(records: Sequence[PairRecord], *, cache: bool = True, batch: int = 64) -> list[dict[str, float]]:
-    """The features of every pair, cached on disk keyed by the texts, the features version and the code."""
+def features_table(
+    records: Sequence[PairRecord], *, cache: bool = True, batch: int = 64, e5: bool = False
+) -> list[dict[str, float]]:
+    """The features of every pair (with `e5`, the second encoder's too), cached on disk keyed by the texts,
+    the features version and the code."""
     from samestory.compare.features import FEATURES_VERSION, pair_features_batch
 
-    digest = hashlib.sha1(f"v{FEATURES_VERSION}:{_code_fingerprint()}".encode())
+    digest = hashlib.sha1(f"v{FEATURES_VERSION}:{_code_fingerprint()}:e5={e5}".encode())
     for r in records:
         for a in (r.a, r.b):
             digest.update(f"\x1e{a.id}\x1f{a.language}\x1f{a.title}\x1f{a.text}".encode())
@@ -183,7 +203,7 @@ def features_table(records: Sequence[PairRecord], *, cache: bool = True, batch: 
     pairs = process_pairs(records)
     rows: list[dict[str, float]] = []
     for start in range(0, len(pairs), batch):
-        rows.extend(pair_features_batch(pairs[start : start + batch]))
+        rows.extend(pair_features_batch(pairs[start : start + batch], e5=e5))
         log.debug("features: %d/%d pairs", len(rows), len(pairs))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +218,8 @@ def features_table(records: Sequence[PairRecord], *, cache: bool = True, batch: 
 
 
 def groups(records: Sequence[PairRecord]) -> list[int]:
-    """The connected component of each pair, joining pairs that share an article (union-find on ids)."""
+    """The connected component of each pair, joining pairs that share an article, and a translated copy with
+    the articles of its base pair (union-find on ids)."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -209,9 +230,10 @@ def groups(records: Sequence[PairRecord]) -> list[int]:
         return x
 
     for r in records:
-        ra, rb = find(r.a.id), find(r.b.id)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+        for other in (r.b.id, *r.base_pair_id.split("_")[:2]) if r.base_pair_id else (r.b.id,):
+            ra, rb = find(r.a.id), find(other)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
     roots: dict[str, int] = {}
     return [roots.setdefault(find(r.a.id), len(roots)) for r in records]
 
@@ -230,6 +252,15 @@ def grouped_folds(records: Sequence[PairRecord], k: int, seed: int = config.SCOR
         fold_of_group[g] = target
         load[target] += sizes[g]
     return [fold_of_group[g] for g in group_of]
+
+
+def excluded_folds(records: Sequence[PairRecord], folds: Sequence[int], extra: Sequence[PairRecord]) -> list[set[int]]:
+    """For each training-only pair, the folds whose models must not see it: those holding a pair of its group."""
+    group_of = groups([*records, *extra])
+    folds_of_group: dict[int, set[int]] = defaultdict(set)
+    for g, fold in zip(group_of, folds):
+        folds_of_group[g].add(fold)
+    return [folds_of_group[g] for g in group_of[len(records) :]]
 
 
 # --- figures -------------------------------------------------------------------------------------------------
@@ -306,22 +337,34 @@ def embedding_baseline(features: Sequence[dict[str, float]]) -> list[float]:
 
 
 def model_predictions(
-    records: Sequence[PairRecord], features: Sequence[dict[str, float]], *, cv: int = 0
+    records: Sequence[PairRecord],
+    features: Sequence[dict[str, float]],
+    *,
+    cv: int = 0,
+    extra: Sequence[PairRecord] = (),
+    extra_features: Sequence[dict[str, float]] = (),
+    e5: bool = False,
 ) -> list[dict[str, float]]:
-    """The shipped model's scores, or with `cv` > 1 out-of-fold scores of models trained on the other folds."""
+    """The shipped model's scores (with `e5`, the one reading the second encoder), or with `cv` > 1
+    out-of-fold scores of models trained on the other folds and the `extra` training-only pairs."""
     from samestory.compare.model import ScoreModel
 
     if cv <= 1:
-        return ScoreModel.load().predict(list(features))
+        return ScoreModel.load(e5=e5).predict(list(features))
     folds = grouped_folds(records, cv)
+    barred = excluded_folds(records, folds, extra)
     out: list[dict[str, float]] = [{} for _ in records]
     for k in range(cv):
         train = [i for i, f in enumerate(folds) if f != k]
         test = [i for i, f in enumerate(folds) if f == k]
-        model = ScoreModel.train([features[i] for i in train], [records[i].gold for i in train])
+        also = [i for i, b in enumerate(barred) if k not in b]
+        model = ScoreModel.train(
+            [features[i] for i in train] + [extra_features[i] for i in also],
+            [records[i].gold for i in train] + [extra[i].gold for i in also],
+        )
         for i, scores in zip(test, model.predict([features[i] for i in test])):
             out[i] = scores
-        log.info("fold %d/%d: trained on %d pairs, scored %d", k + 1, cv, len(train), len(test))
+        log.info("fold %d/%d: trained on %d + %d pairs, scored %d", k + 1, cv, len(train), len(also), len(test))
     return out
 
 
@@ -332,11 +375,15 @@ class Report:
     figures: dict[str, dict[str, dict[str, Figure]]]
     pairs: int
     cv: int
+    extra: int = 0  # training-only pairs
+    e5: bool = False  # the model read the second encoder's feature
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pairs": self.pairs,
             "cv": self.cv,
+            "extra": self.extra,
+            "e5": self.e5,
             "figures": {
                 system: {
                     dim: {lang: {"r": f.r, "low": f.low, "high": f.high, "n": f.n} for lang, f in langs.items()}
@@ -347,13 +394,21 @@ class Report:
         }
 
 
-def evaluate_semeval(records: Sequence[PairRecord], *, cv: int = 0) -> Report:
-    """Score labelled pairs with the model (shipped, or out-of-fold with `cv`) and the two baselines."""
-    missing = [r.pair_id for r in records if set(r.gold) != set(DIMENSIONS)]
-    if missing:
-        raise InputError(str(records[0].a.origin or "pairs"), f"{len(missing)} pair(s) lack gold scores, e.g. {missing[0]}")
-    features = features_table(records)
-    predictions = model_predictions(records, features, cv=cv)
+def evaluate_semeval(
+    records: Sequence[PairRecord], *, cv: int = 0, extra: Sequence[PairRecord] = (), e5: bool = False
+) -> Report:
+    """Score labelled pairs with the model (shipped, or out-of-fold with `cv`, also trained on the `extra`
+    pairs) and the two baselines; `e5` adds the second encoder's feature."""
+    for group in (records, extra):
+        missing = [r.pair_id for r in group if set(r.gold) != set(DIMENSIONS)]
+        if missing:
+            where = str(group[0].a.origin or "pairs")
+            raise InputError(where, f"{len(missing)} pair(s) lack gold scores, e.g. {missing[0]}")
+    if extra and cv <= 1:
+        raise InputError(str(extra[0].a.origin or "pairs"), "training-only pairs need cross-validation (--cv K)")
+    features = features_table(records, e5=e5)
+    extra_features = features_table(extra, e5=e5) if extra else []
+    predictions = model_predictions(records, features, cv=cv, extra=extra, extra_features=extra_features, e5=e5)
     systems: dict[str, dict[str, list[float]]] = {
         "model": {d: [p[d] for p in predictions] for d in DIMENSIONS},
         "tfidf": {d: tfidf_baseline(records) for d in ("overall",)},
@@ -373,7 +428,7 @@ def evaluate_semeval(records: Sequence[PairRecord], *, cv: int = 0) -> Report:
                 idx = [i for i, r in enumerate(records) if r.languages == lang]
                 row[lang] = figure([by_dim[dim][i] for i in idx], [gold[i] for i in idx])
             figures[system][dim] = row
-    return Report(figures, len(records), cv)
+    return Report(figures, len(records), cv, len(extra), e5)
 
 
 # --- stories: `samestory eval stories LABELLED` ---------------------------------------------------------
@@ -650,12 +705,14 @@ def format_report(report: Report) -> str:
     """The figures as plain text: for each dimension, a row per language pair, a column per system."""
     systems = list(report.figures)
     how = (
-        f"out-of-fold, grouped {report.cv}-fold cross-validation (fresh models per fold)"
+        f"out-of-fold, grouped {report.cv}-fold cross-validation (fresh models per fold"
+        + (f", also trained on {report.extra} training-only pairs)" if report.extra else ")")
         if report.cv > 1
         else "the shipped model, which was trained on the SemEval training pairs: on them these figures are "
         "optimistic; use --cv 5 for honest ones"
     )
-    lines = [f"{report.pairs} pairs; Pearson r [bootstrap 95% interval]; model: {how}", ""]
+    encoders = "USE + e5" if report.e5 else "USE"
+    lines = [f"{report.pairs} pairs; Pearson r [bootstrap 95% interval]; model ({encoders}): {how}", ""]
     for dim in DIMENSIONS:
         lines.append(f"{dim:<10} {'pairs':>5}  " + "  ".join(f"{s:<22}" for s in systems))
         for lang, fig in report.figures[systems[0]][dim].items():

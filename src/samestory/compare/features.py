@@ -2,7 +2,8 @@
 
 Groups (each feature name starts with its group):
 
-    emb_   cosines of multilingual sentence vectors: title, lead, head, tail, whole text (mean of sentences)
+    emb_   cosines of multilingual sentence vectors: title, lead, head, tail, whole text (mean of sentences);
+           with `e5`, emb_e5_lead: the cosine of the second encoder's title+lead vectors (samestory.compare.e5)
     aln_   best-aligned sentences: row-wise max cosines in both directions, shares above thresholds, coverage
     lex_   word, word-shingle and character n-gram overlap (Jaccard, containment, TF cosine)
     ent_   people, organisations, places (canonical ids from `understand`), capitalised words, numbers
@@ -27,6 +28,7 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
+from samestory.compare.e5 import lead_vectors
 from samestory.compare.passages import split
 from samestory.embed import embed, mean_vector
 from samestory.text import jaccard, normalize, sentences, shingles
@@ -253,28 +255,26 @@ def _date_gap(a: Article, b: Article) -> float:
     return round(abs((b.published - a.published).total_seconds()) / 86400, 4)
 
 
-def pair_features_batch(pairs: Sequence[tuple[Article, Article]]) -> list[dict[str, float]]:
-    """Features of many pairs: every sentence of the batch is embedded in one call (the main cost)."""
+def pair_features_batch(pairs: Sequence[tuple[Article, Article]], *, e5: bool = False) -> list[dict[str, float]]:
+    """Features of many pairs: every sentence of the batch is embedded in one call (the main cost); with `e5`,
+    every article's title+lead by the second encoder too (the `e5` extra)."""
     articles: dict[int, Article] = {}
     for a, b in pairs:
         articles.setdefault(id(a), a)
         articles.setdefault(id(b), b)
     keys = list(articles)
     views = dict(zip(keys, _views([articles[k] for k in keys])))
+    leads = dict(zip(keys, lead_vectors([articles[k] for k in keys]))) if e5 else {}
     out = []
     for a, b in pairs:
         f = _pair(views[id(a)], views[id(b)])
+        if e5:
+            f["emb_e5_lead"] = round(float(leads[id(a)] @ leads[id(b)]), 6)
         f["date_gap_days"] = _date_gap(a, b)
         out.append(f)
     return out
 
 
-def pair_features(a: Article, b: Article) -> dict[str, float]:
+def pair_features(a: Article, b: Article, *, e5: bool = False) -> dict[str, float]:
     """All features of one pair of processed articles (see the module docstring for the groups)."""
-    return pair_features_batch([(a, b)])[0]
-
-
-def feature_names() -> list[str]:
-    """The feature names in a fixed order (the order the model reads them)."""
-    probe = Article(id="probe", text="")
-    return list(pair_features_batch([(probe, probe)])[0])
+    return pair_features_batch([(a, b)], e5=e5)[0]

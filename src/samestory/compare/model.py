@@ -5,9 +5,10 @@
 
 For each dimension, the mean of a LightGBM regressor and a ridge regression on standardised features (the
 average of the two beat either alone in grouped 5-fold CV: Overall 0.740 against 0.720 and 0.727), trained by
-scripts/train_scores.py on the SemEval-2022 Task 8 training pairs. The shipped file
-(samestory/models/scores.json) holds each booster in LightGBM's text format, the ridge weights, the feature
-names and how it was trained; it is read with importlib.resources, nothing is downloaded.
+scripts/train_scores.py on the SemEval-2022 Task 8 training pairs (machine-translated copies did not help). The
+shipped files (samestory/models/scores.json; scores-e5.json, with the second encoder's feature, used when
+SAMESTORY_E5=1: samestory.compare.e5) hold each booster in LightGBM's text format, the ridge weights, the
+feature names and how it was trained; they are read with importlib.resources, nothing is downloaded.
 Scores run from 1 (very similar) to 4 (very dissimilar).
 """
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 DIMENSIONS = ("geography", "entities", "time", "narrative", "style", "tone", "overall")
 MODEL_FILE = "scores.json"
+E5_MODEL_FILE = "scores-e5.json"  # the model with the feature emb_e5_lead (samestory.compare.e5)
 LOW, HIGH = 1.0, 4.0
 
 
@@ -183,20 +185,25 @@ class ScoreModel:
         ridges = {d: Ridge(**r) for d, r in data["ridges"].items()}
         return cls(boosters, ridges, data["feature_names"], data["meta"])
 
+    @property
+    def uses_e5(self) -> bool:
+        """Whether the model reads the second encoder's feature (its features need `e5=True`)."""
+        return "emb_e5_lead" in self.feature_names
+
     @classmethod
-    def load(cls) -> ScoreModel:
-        """The model shipped in the package (loaded once per process)."""
-        return _shipped()
+    def load(cls, *, e5: bool = False) -> ScoreModel:
+        """The model shipped in the package (loaded once per process); with `e5`, the one that reads emb_e5_lead."""
+        return _shipped(E5_MODEL_FILE if e5 else MODEL_FILE)
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> ScoreModel:
+@lru_cache(maxsize=2)
+def _shipped(name: str) -> ScoreModel:
     from samestory.compare.features import FEATURES_VERSION
 
     try:
-        text = resources.files("samestory.models").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        text = resources.files("samestory.models").joinpath(name).read_text(encoding="utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
-        raise ConfigError(f"the score model samestory/models/{MODEL_FILE} is missing: run scripts/train_scores.py") from None
+        raise ConfigError(f"the score model samestory/models/{name} is missing: run scripts/train_scores.py") from None
     model = ScoreModel.from_json(text)
     if model.meta.get("features_version") != FEATURES_VERSION:
         raise ConfigError(
@@ -206,8 +213,11 @@ def _shipped() -> ScoreModel:
     return model
 
 
-def score_pairs(pairs: Sequence[tuple[Article, Article]]) -> list[dict[str, float]]:
-    """The seven scores of each pair of processed articles, with the shipped model (what `compare` gives)."""
+def score_pairs(pairs: Sequence[tuple[Article, Article]], *, e5: bool | None = None) -> list[dict[str, float]]:
+    """The seven scores of each pair of processed articles, with the shipped model (what `compare` gives);
+    `e5` (default: SAMESTORY_E5=1) adds the second encoder."""
+    from samestory.compare import e5 as second
     from samestory.compare.features import pair_features_batch
 
-    return ScoreModel.load().predict(pair_features_batch(pairs))
+    use_e5 = second.enabled() if e5 is None else e5
+    return ScoreModel.load(e5=use_e5).predict(pair_features_batch(pairs, e5=use_e5))
