@@ -1,9 +1,9 @@
-"""Train the pair score models and the stories gate, and write the files shipped in the package
-(src/samestory/models/scores.json, scores-e5.json, gate.json).
+"""Train the pair score models and write the files shipped in the package
+(src/samestory/models/scores.json, scores-e5.json).
 
     SAMESTORY_EMBED_THREADS=1 .venv/bin/python scripts/train_scores.py [PAIRS] [--also COPIES]
 
-scores.json and gate.json learn from the labelled pairs (default ../shared/data/semeval2022-task8/pairs.jsonl);
+scores.json learns from the labelled pairs (default ../shared/data/semeval2022-task8/pairs.jsonl);
 scores-e5.json too, with the second encoder's feature (samestory.compare.e5; needs the `e5` extra, else the
 file is left as it is, with a warning). --also adds training pairs to scores-e5.json only (e.g.
 pairs-augmented.jsonl, machine-translated copies; only those whose base_pair_id is a pair of DATA, see
@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "semeval2022-task8" / "pairs.jsonl"
 OUTPUT = ROOT / "src" / "samestory" / "models" / "scores.json"
 E5_OUTPUT = OUTPUT.with_name("scores-e5.json")
-GATE_OUTPUT = OUTPUT.with_name("gate.json")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,21 +35,18 @@ def main(argv: list[str] | None = None) -> int:
                         "pairs of DATA (default: none)")
     parser.add_argument("--output", default=str(OUTPUT), help="where to write the model file")
     parser.add_argument("--e5-output", default=str(E5_OUTPUT), help="where to write the model file with e5")
-    parser.add_argument("--gate-output", default=str(GATE_OUTPUT), help="where to write the gate file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="train_scores: %(message)s")
 
     from samestory.compare.model import DIMENSIONS, ScoreModel
     from samestory.errors import ConfigError
     from samestory.evaluate import features_table, read_copies, read_pairs
-    from samestory.stories.gate import train_gate
 
     records = read_pairs(args.data)
     extra = read_copies(args.also, records) if args.also else []
     gold = [{d: r.gold[d] for d in DIMENSIONS} for r in [*records, *extra]]
     outputs = [
         (args.output, len(records), ScoreModel.train(features_table(records), gold[: len(records)])),
-        (args.gate_output, len(records), train_gate(records)),
     ]
     try:
         features = features_table(records, e5=True) + (features_table(extra, e5=True) if extra else [])
