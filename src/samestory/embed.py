@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,26 +53,37 @@ def use_threads(count: int) -> None:
 
 def embed(texts: Sequence[str]) -> np.ndarray:
     """Embed texts: an (n, 512) float32 array of unit vectors; an empty text gives a zero vector."""
-    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    keys = [text[:2000] if text and text.strip() else "" for text in texts]
+    return cached_rows(keys, _cache, lambda missing: _model().encode(missing), DIM, CACHE_SIZE)
+
+
+def cached_rows(
+    keys: Sequence[str],
+    cache: OrderedDict[str, np.ndarray],
+    encode: Callable[[list[str]], np.ndarray],
+    dim: int,
+    size: int,
+) -> np.ndarray:
+    """An (n, dim) array: each key's vector from `cache` (least recently used dropped past `size`), the
+    missing ones encoded in one call; an empty key gives zeros."""
+    out = np.zeros((len(keys), dim), dtype=np.float32)
     missing: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        if not text or not text.strip():
+    for i, key in enumerate(keys):
+        if not key:
             continue
-        key = text[:2000]
-        cached = _cache.get(key)
+        cached = cache.get(key)
         if cached is None:
             missing.setdefault(key, []).append(i)
         else:
-            _cache.move_to_end(key)
+            cache.move_to_end(key)
             out[i] = cached
     if missing:
-        keys = list(missing)
-        vectors = _model().encode(keys)
-        for key, vector in zip(keys, vectors):
+        new = list(missing)
+        for key, vector in zip(new, np.asarray(encode(new)).reshape(len(new), dim)):
             out[missing[key]] = vector
-            _cache[key] = vector
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+            cache[key] = vector
+        while len(cache) > size:
+            cache.popitem(last=False)
     return out
 
 

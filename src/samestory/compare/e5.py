@@ -63,27 +63,9 @@ def lead(article: Article) -> str:
 
 def lead_vectors(articles: Sequence[Article]) -> np.ndarray:
     """An (n, 384) array of unit vectors, one per article (zeros for an empty one), new leads in one call."""
-    out = np.zeros((len(articles), DIM), dtype=np.float32)
-    missing: dict[str, list[int]] = {}
-    for i, article in enumerate(articles):
-        text = lead(article)
-        if not text:
-            continue
-        cached = _cache.get(text)
-        if cached is None:
-            missing.setdefault(text, []).append(i)
-        else:
-            _cache.move_to_end(text)
-            out[i] = cached
-    if missing:
-        texts = list(missing)
-        vectors = _model().query(texts).reshape(len(texts), DIM)
-        for text, vector in zip(texts, vectors):
-            out[missing[text]] = vector
-            _cache[text] = vector
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return out
+    from samestory.embed import cached_rows
+
+    return cached_rows([lead(a) for a in articles], _cache, lambda texts: _model().query(texts), DIM, CACHE_SIZE)
 
 
 def clear_cache() -> None:
