@@ -82,6 +82,26 @@ def test_real_story_sets_hold_their_leave_one_set_out_figures(name: str) -> None
     _assert_pinned(name, report)
 
 
+def test_a_store_without_term_vectors_gets_them_on_open(examples_db: Path, tmp_path: Path) -> None:
+    """A store written before term vectors were kept (here: its term tables emptied) has them counted again
+    when a clusterer opens it, so its articles are compared by TF-IDF too."""
+    import shutil
+
+    db = tmp_path / "old.db"
+    shutil.copy(examples_db, db)
+    connection = sqlite3.connect(db)
+    stored = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    counted = connection.execute("SELECT df FROM term_df WHERE bucket = -1").fetchone()[0]
+    connection.execute("DELETE FROM term_vectors")
+    connection.execute("DELETE FROM term_df")
+    connection.commit()
+    connection.close()
+    store = SQLiteStore(db)
+    clusterer = Clusterer(store)
+    assert clusterer.terms.documents == stored == counted and not clusterer.terms.missing()
+    store.close()
+
+
 def test_related_stories_of_one_affair_stay_apart() -> None:
     """Three real stories of one affair (CSTNews: the TAM crash at Congonhas, the airport's cancelled flights,
     the prosecutors' search of flight records), undated articles among them: no story takes in another."""

@@ -86,6 +86,13 @@ class TermIndex:
         )
         self._remember(seq, vector)
 
+    def missing(self) -> list[int]:
+        """The stored articles (table `articles` of the store) that have no term vector."""
+        rows = self.connection.execute(
+            "SELECT seq FROM articles WHERE seq NOT IN (SELECT seq FROM term_vectors) ORDER BY seq"
+        )
+        return [seq for (seq,) in rows]
+
     def commit(self) -> None:
         """The connection has committed what was added: nothing left to undo."""
         self._pending.clear()

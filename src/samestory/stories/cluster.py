@@ -86,7 +86,8 @@ class Clusterer:
         self._catch_up()
 
     def _catch_up(self) -> None:
-        """Load publication times; re-add to the vector index what the store has beyond its last save."""
+        """Load publication times; re-add to the vector index what the store has beyond its last save; give
+        term vectors to articles stored without (by a version before the TF-IDF decision)."""
         after = self.vectors.missing_after()
         rows = self.store.connection.execute("SELECT seq, published FROM articles ORDER BY seq")
         for seq, published in rows:
@@ -97,6 +98,13 @@ class Clusterer:
             for start in range(0, len(missing), 256):
                 chunk = missing[start : start + 256]
                 self.vectors.add([s.seq for s in chunk], embed_leads([s.article for s in chunk]))
+        unindexed = self.terms.missing()
+        if unindexed:
+            log.info("counting the terms of %d article(s) stored before term vectors were kept", len(unindexed))
+            for start in range(0, len(unindexed), 1000):
+                for stored in self.store.get(unindexed[start : start + 1000]):
+                    self.terms.add(stored.seq, term_vector(stored.article, self.rules.title_weight))
+            self.commit()
 
     # -- candidates --------------------------------------------------------------------------------------
 
