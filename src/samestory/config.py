@@ -132,7 +132,7 @@ STORY_LINK_MEMBERS = 10
 # Word buckets of the TF-IDF term vectors (samestory.index.terms): 2^20 keeps collisions between the words of
 # two articles rare (a 1,000-word pair shares a bucket by chance ~1 time in a thousand words).
 TERM_BUCKETS = 2**20
-STORY_ARTICLE_CACHE = 2000  # term vectors kept in memory (the latest members are read again and again)
+TERM_VECTOR_CACHE = 2000  # term vectors kept in memory (the latest members are read again and again)
 STORY_BATCH = 256  # articles per transaction while ingesting
 STORY_SORT_BUFFER = 50_000  # articles sorted by publication date before ingesting (bounded memory)
 # Provenance (samestory story ID): the earliest articles tried as the original, each compared with the others.

@@ -20,7 +20,7 @@ _HEAVY_FORMATS = ("html", "warc")
 
 def process(article: Article, *, entities: bool = True) -> Article:
     """Clean an article and fill in what `understand` finds (language, dates, entities, numbers). Lone
-    surrogates in its strings become U+FFFD and its date UTC first (`samestory.article.sanitised`)."""
+    surrogates in its strings become U+FFFD and a naive date UTC first (`samestory.article.sanitised`)."""
     return understand(clean(sanitised(article)), entities=entities)
 
 

@@ -41,11 +41,6 @@ class Alignment:
     b_vectors: np.ndarray
 
     @property
-    def similarity(self) -> np.ndarray:
-        """The full sentence cosine matrix (len(a) x len(b))."""
-        return self.a_vectors @ self.b_vectors.T
-
-    @property
     def only_in_a(self) -> list[str]:
         """Sentences of A that B does not have (what B dropped)."""
         used = {p.a_index for p in self.passages}

@@ -18,7 +18,6 @@ from typing import Literal
 from samestory import config
 
 Relation = Literal["duplicate", "rewrite", "translation", "same_event", "related", "unrelated"]
-RELATIONS: tuple[Relation, ...] = ("duplicate", "rewrite", "translation", "same_event", "related", "unrelated")
 # The relations that mean "the same story".
 SAME_STORY: frozenset[str] = frozenset({"duplicate", "rewrite", "translation", "same_event"})
 

@@ -135,5 +135,5 @@ class TermIndex:
     def _remember(self, seq: int, vector: TermVector) -> None:
         self._cache[seq] = vector
         self._cache.move_to_end(seq)
-        if len(self._cache) > config.STORY_ARTICLE_CACHE:
+        if len(self._cache) > config.TERM_VECTOR_CACHE:
             self._cache.popitem(last=False)
