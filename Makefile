@@ -33,7 +33,10 @@ demo: install
 	$(BIN)/samestory ingest examples/articles --db $(DB)
 	$(BIN)/samestory stories --db $(DB)
 
+# Lint and types first (ruff's rules and mypy's settings: pyproject.toml), then the tests.
 test: install-test browser java
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: install-test

@@ -102,13 +102,13 @@ def generate(n: int, path: Path, seed: int = 7) -> None:
                 if kind == "verbatim":
                     records.append((kind, title, body))
                 elif kind == "boilerplate":
-                    records.append((kind, title, body[:4] + [rng.choice(BOILERPLATE)] + body[4:] + BOILERPLATE[:2]))
+                    records.append((kind, title, [*body[:4], rng.choice(BOILERPLATE), *body[4:], *BOILERPLATE[:2]]))
                 elif kind == "cut":
                     records.append((kind, title, body[: max(3, len(body) * 4 // 5)]))
                 elif kind == "retitled":
                     records.append((kind, " ".join(rng.sample(vocabulary, 9)).capitalize(), body))
                 else:
-                    rewritten = _rewrite([title] + body, rng, vocabulary)
+                    rewritten = _rewrite([title, *body], rng, vocabulary)
                     records.append((kind, rewritten[0], rewritten[1:]))
             for i, (kind, head, text) in enumerate(records[: n - written]):
                 published = when + timedelta(hours=0 if i == 0 else rng.uniform(0.5, 48))

@@ -50,7 +50,8 @@ def main() -> int:
     from samestory.compare.model import ScoreModel
     from samestory.compare.passages import split
     from samestory.embed import clear_cache, embed
-    from samestory.evaluate import process_pairs, read_pairs, score_records, tfidf_baseline
+    from samestory.evaluate.pairs import process_pairs, read_pairs, score_records
+    from samestory.evaluate.semeval import tfidf_baseline
 
     records = read_pairs(args.data)[: args.pairs]
     chars = np.mean([len(r.a.text) + len(r.b.text) for r in records]) / 2

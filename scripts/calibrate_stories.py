@@ -16,7 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from samestory.article import Article
-from samestory.evaluate import _processor, evaluate_stories, read_story_labels
+from samestory.evaluate.pairs import default_process
+from samestory.evaluate.stories import evaluate_stories, read_story_labels
 from samestory.stories.decision import StoryRules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ def main() -> int:
     parser.add_argument("--join", type=float, nargs="+", default=[0.3, 0.35, 0.4, 0.45, 0.5])
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args()
-    process = _processor()
+    process = default_process()
     f1: dict[str, dict[float, float]] = {}
     figures: dict[str, dict[str, object]] = {}
     for name, (path, languages) in SETS.items():

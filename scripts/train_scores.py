@@ -7,7 +7,7 @@ scores.json learns from the labelled pairs (default ../shared/data/semeval2022-t
 scores-e5.json too, with the second encoder's feature (samestory.compare.e5; needs the `e5` extra, else the
 file is left as it is, with a warning). --also adds training pairs to scores-e5.json only (e.g.
 pairs-augmented.jsonl, machine-translated copies; only those whose base_pair_id is a pair of DATA, see
-evaluate.read_copies). In grouped 5-fold CV the 161 usable copies do not pay: with e5 Overall 0.771 on the
+evaluate.pairs.read_copies). In grouped 5-fold CV the 161 usable copies do not pay: with e5 Overall 0.771 on the
 989 pairs alone, 0.769 with them (BENCHMARKS.md, "Scores"), so none are used by default.
 
 The same command gives the same files, byte for byte: features are rounded, LightGBM runs with a fixed seed,
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from samestory.compare.model import DIMENSIONS, ScoreModel
     from samestory.errors import ConfigError
-    from samestory.evaluate import features_table, read_copies, read_pairs
+    from samestory.evaluate.pairs import features_table, read_copies, read_pairs
 
     records = read_pairs(args.data)
     extra = read_copies(args.also, records) if args.also else []

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import EXAMPLES, SEEDS, SEMEVAL  # noqa: E402
+from conftest import EXAMPLES, SEEDS, SEMEVAL
 
-from samestory.article import Article  # noqa: E402
-from samestory.clean import clean  # noqa: E402
-from samestory.text import normalize, sentences  # noqa: E402
+from samestory.article import Article
+from samestory.clean import clean
+from samestory.text import normalize, sentences
 
 RECORDED = Path(__file__).with_name("clean_outputs.json")
 

@@ -107,8 +107,7 @@ def corpus() -> tuple[list[Article], dict[str, str]]:
         for i, (cid, text) in enumerate(copies.items()):
             articles.append(Article(id=cid, text=text, published=T0 + timedelta(days=k, hours=i + 1)))
             planted[cid] = f"o{k}"
-    for k in range(20):
-        articles.append(Article(id=f"u{k}", text=story(100 + k), published=T0))
+    articles.extend(Article(id=f"u{k}", text=story(100 + k), published=T0) for k in range(20))
     return articles, planted
 
 

@@ -4,6 +4,7 @@ bytes in any format)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, timedelta, timezone
 from pathlib import Path
@@ -99,7 +100,5 @@ def test_readers_raise_only_samestory_errors(extension: str, data: bytes, tmp_pa
         reader = Reader(format=format)
         for article in reader.read([path]):
             article.to_dict()
-        try:
+        with contextlib.suppress(SamestoryError):
             list(Reader(strict=True, format=format).read([path]))
-        except SamestoryError:
-            pass

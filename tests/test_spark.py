@@ -25,8 +25,8 @@ from samestory.stories.ingest import default_workers
 
 pyspark = pytest.importorskip("pyspark")
 
-from samestory.spark import session, spark_dedup, spark_stories
-from samestory.spark.components import connected_components
+from samestory.spark import session, spark_dedup, spark_stories  # noqa: E402 -- after the pyspark check
+from samestory.spark.components import connected_components  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -282,7 +282,7 @@ def planted_stories(pool: list[str], n: int, seed: int = 11) -> list[Article]:
                 records.append((kind, title, body))
             elif kind == "boilerplate":
                 records.append(
-                    (kind, title, body[:4] + [rng.choice(BOILERPLATE)] + body[4:] + BOILERPLATE[:2])
+                    (kind, title, [*body[:4], rng.choice(BOILERPLATE), *body[4:], *BOILERPLATE[:2]])
                 )
             elif kind == "cut":
                 records.append((kind, title, body[: max(3, len(body) * 4 // 5)]))

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from samestory.article import Article
-from samestory.evaluate import StoriesReport, evaluate_stories
+from samestory.evaluate.stories import StoriesReport, evaluate_stories
 from samestory.index.vectors import embed_leads
 from samestory.pipeline import process
 from samestory.read import Reader
@@ -385,7 +385,7 @@ def test_a_killed_ingest_loses_nothing_committed_and_a_rerun_finishes(tmp_path: 
 
 
 def test_clustering_metrics_on_a_known_partition() -> None:
-    from samestory.evaluate import bcubed, pairwise_scores
+    from samestory.evaluate.metrics import bcubed, pairwise_scores
 
     gold = {"a": 1, "b": 1, "c": 1, "d": 2}
     predicted = {"a": 1, "b": 1, "c": 3, "d": 3}

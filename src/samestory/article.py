@@ -157,7 +157,7 @@ def sanitised(article: Article) -> Article:
 
 
 def _fields(record: Removal | DateMention | Entity) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in record.__slots__}  # type: ignore[union-attr]
+    return {name: getattr(record, name) for name in record.__slots__}
 
 
 def timestamp(published: datetime | None) -> float | None:

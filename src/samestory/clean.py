@@ -257,7 +257,8 @@ def _may_fire(kind: str, text: str, start: int, end: int, at: int) -> bool:
     "die Anzeige", "by email", "related to")."""
     if kind == "ad":
         return _AD_LABEL.match(text, at) is not None
-    window = max(start, at - _BEFORE), min(end, _SPACES.match(text, min(end, at + _AFTER)).end() + 1)
+    spaces = _SPACES.match(text, min(end, at + _AFTER))  # always matches (maybe nothing)
+    window = max(start, at - _BEFORE), min(end, (spaces.end() if spaces else end) + 1)
     if kind == "related":
         return _RELATED_INLINE.search(text, *window) is not None
     if kind == "widget":
@@ -490,11 +491,9 @@ def _inline(text: str, start: int, end: int, language: str | None, kinds: set[st
             title_end = len(line[:title_at].rstrip())
         found.append(_Span(start + marker_start, start + title_end, "related_link"))
     if "ad" in kinds:
-        for ad in _AD_INLINE.finditer(line):
-            found.append(_Span(start + ad.start(), start + ad.end(), "advertisement"))
+        found.extend(_Span(start + ad.start(), start + ad.end(), "advertisement") for ad in _AD_INLINE.finditer(line))
     if "widget" in kinds:
-        for widget in _WIDGET.finditer(line):
-            found.append(_Span(start + widget.start(), start + widget.end(), "share"))
+        found.extend(_Span(start + w.start(), start + w.end(), "share") for w in _WIDGET.finditer(line))
     share = _SHARE_TAIL.search(line) if "share" in kinds else None
     if share:
         found.append(_Span(start + share.start(), end, "share"))

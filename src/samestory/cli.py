@@ -13,9 +13,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from samestory.errors import SamestoryError
+
+if TYPE_CHECKING:
+    from samestory.read import Reader
+    from samestory.store import SQLiteStore
 
 log = logging.getLogger("samestory")
 
@@ -38,7 +42,7 @@ def _read_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _reader(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _reader(args: argparse.Namespace) -> Reader:
     from samestory.read import Reader
 
     bad = [item for item in args.field if "=" not in item]
@@ -210,7 +214,7 @@ def _run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_db(path: str):  # type: ignore[no-untyped-def]
+def _open_db(path: str) -> SQLiteStore:
     from pathlib import Path
 
     from samestory.store import open_store
@@ -322,7 +326,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 
 def _run_eval_stories(args: argparse.Namespace) -> int:
-    from samestory.evaluate import evaluate_stories
+    from samestory.evaluate.stories import evaluate_stories
 
     report = evaluate_stories(args.labelled, db=args.db, languages=set(args.lang) or None)
     if args.json:
@@ -336,7 +340,8 @@ def _run_eval_stories(args: argparse.Namespace) -> int:
 
 def _run_eval_semeval(args: argparse.Namespace) -> int:
     from samestory.compare.e5 import enabled
-    from samestory.evaluate import evaluate_semeval, format_report, read_copies, read_pairs
+    from samestory.evaluate.pairs import read_copies, read_pairs
+    from samestory.evaluate.semeval import evaluate_semeval, format_report
 
     records = read_pairs(args.pairs)
     extra = read_copies(args.train_also, records) if args.train_also else []
@@ -371,7 +376,7 @@ def _args_score(parser: argparse.ArgumentParser) -> None:
 def _run_score(args: argparse.Namespace) -> int:
     import os
 
-    from samestory.evaluate import read_pairs, score_records
+    from samestory.evaluate.pairs import read_pairs, score_records
 
     _check_paths([args.pairs])
     records = read_pairs("/dev/stdin" if args.pairs == "-" else args.pairs)
@@ -401,12 +406,8 @@ def _run_dedup(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from samestory.clean import clean_all
     from samestory.dedup import find_duplicates
-
-    try:  # boilerplate removal, when the clean stage is installed
-        from samestory.clean import clean_all
-    except ImportError:
-        clean_all = None
     reader = _reader(args)
     origins: dict[str, str | None] = {}  # where each article was read, to print beside its id
     repeated = 0  # articles whose id (from their URL) came before: the index keeps the first

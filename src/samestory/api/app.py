@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, Path as PathParam, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -52,9 +53,9 @@ from samestory.compare import Comparison
 from samestory.compare.passages import split
 from samestory.errors import InputError, SamestoryError, StoreError
 from samestory.store.base import StoredArticle
-from samestory.text import sentences
 from samestory.stories import Provenance
 from samestory.stories.provenance import headline_of, outlet_of
+from samestory.text import sentences
 
 log = logging.getLogger(__name__)
 
@@ -462,10 +463,10 @@ def create_app(
     # the fallbacks for untitled and sourceless articles
     templates.env.globals.update(headline=headline_of, outlet=outlet_of)
     _install_error_handlers(app, templates)
-    app.add_middleware(BodyLimit, limit=limit)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=limit)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     try:
-        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+        from swagger_ui_bundle import swagger_ui_path
 
         app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
         docs_js, docs_css = "/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"

@@ -29,6 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from samestory import config
@@ -37,7 +38,7 @@ from samestory.compare import Comparison, compare
 from samestory.compare.passages import split
 from samestory.embed import embed
 from samestory.errors import ConfigError, InputError, SamestoryError
-from samestory.store.base import StoredArticle, StorySummary, fold, matches, searchable
+from samestory.store.base import Store, StoredArticle, StorySummary, fold, matches, searchable
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories import Assignment, Clusterer, Provenance, in_publication_order, trace
 from samestory.stories.ingest import IngestStats, commit_batch, prepare, prepare_in_worker, worker_init
@@ -110,7 +111,7 @@ class Service:
             raise ConfigError("the HTTP API needs a store file (each connection to ':memory:' is another DB)")
         self.db_path = db_path
         self._local = threading.local()
-        self._readers: list[SQLiteStore] = []
+        self._readers: list[Store] = []
         self._readers_lock = threading.Lock()
         self.models = ModelLock()
         self._anonymous = threading.BoundedSemaphore(config.API_ANONYMOUS_JOBS)
@@ -149,7 +150,7 @@ class Service:
                     self._pool = self._new_pool()
             raise WorkerLost("a worker process died while preparing this request; retry it") from None
 
-    def reader(self) -> SQLiteStore:
+    def reader(self) -> Store:
         """This thread's read connection."""
         store = getattr(self._local, "store", None)
         if store is None:
@@ -190,7 +191,7 @@ class Service:
             for article in (first, second):  # the sentence vectors, a few at a time, into the encoder's cache
                 compared = split(article.text)
                 for start in range(0, len(compared), config.API_COMPARE_STEP_SENTENCES):
-                    self.step(lambda chunk=compared[start : start + config.API_COMPARE_STEP_SENTENCES]: embed(chunk))
+                    self.step(partial(embed, compared[start : start + config.API_COMPARE_STEP_SENTENCES]))
             return self.step(lambda: compare(first, second))
 
     def add(self, articles: list[Article]) -> list[Added]:

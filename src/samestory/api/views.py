@@ -114,9 +114,10 @@ def timeline(articles: Iterable[tuple[Article, str]]) -> Timeline:
     plot_right = _WIDTH - _RIGHT - (60 if undated else 0)
 
     def x_of(article: Article) -> float:
-        if article.published is None:
+        when = timestamp(article.published)
+        if when is None:
             return float(_WIDTH - _RIGHT - 20)
-        return round(_LEFT + (plot_right - _LEFT) * (timestamp(article.published) - first) / span, 1)
+        return round(_LEFT + (plot_right - _LEFT) * (when - first) / span, 1)
 
     rows = [(name, float(_TOP + _ROW * i)) for i, name in enumerate(sources)]
     y_of = dict(rows)

@@ -218,7 +218,7 @@ def word_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     hashes, offsets, flagged = _words_of(_encode(texts), len(texts), _TABLE, True)
     redo = np.flatnonzero(flagged)
     if len(redo):
-        normalised = [unicodedata.normalize("NFKC", texts[i]) for i in redo]
+        normalised = [unicodedata.normalize("NFKC", texts[i]) for i in redo.tolist()]
         fixed, fixed_offsets, _ = _words_of(_encode(normalised), len(redo), _TABLE, False)
         hashes, offsets = _splice(hashes, offsets, redo, fixed, fixed_offsets)
     return hashes, offsets
@@ -292,8 +292,11 @@ class Sketches:
     shingles: np.ndarray | None  # low 32 bits of the shingle hashes, flat, as they come
     offsets: np.ndarray  # text i's shingles are shingles[offsets[i]:offsets[i + 1]]
 
-    def shingles_of(self, i: int) -> np.ndarray | None:
-        return None if self.shingles is None else self.shingles[self.offsets[i] : self.offsets[i + 1]]
+    def shingles_of(self, i: int) -> np.ndarray:
+        """The shingle hashes of text `i` (sketched with `keep_shingles`)."""
+        if self.shingles is None:
+            raise ValueError("sketched without keep_shingles")
+        return self.shingles[self.offsets[i] : self.offsets[i + 1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +323,7 @@ class _Sketcher:
         redo = np.flatnonzero(flagged)
         if not len(redo):
             return sk
-        fixed, _ = self.raw(_encode([unicodedata.normalize("NFKC", texts[i]) for i in redo]), len(redo), False)
+        fixed, _ = self.raw(_encode([unicodedata.normalize("NFKC", texts[i]) for i in redo.tolist()]), len(redo), False)
         sk.signatures[redo], sk.empty[redo] = fixed.signatures, fixed.empty
         if sk.keys is not None:
             sk.keys[redo] = fixed.keys
@@ -975,6 +978,10 @@ class MinHashIndex:
             if e >= self.threshold and i != article.id
         ]
         return sorted(out, key=lambda m: (-m.estimated, m.other))
+
+    def indexed(self, ids: list[str]) -> set[str]:
+        """The ids among `ids` that are in the index."""
+        return set(self._store.row_of(ids))
 
     def similarity(self, article_id: str, others: Sequence[str]) -> dict[str, float]:
         """The estimated Jaccard similarity of an indexed article to each indexed one of `others` (the share of

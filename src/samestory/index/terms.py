@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections import Counter, OrderedDict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,7 @@ class TermVector:
 
 def term_vector(article: Article, title_weight: float) -> TermVector:
     """The term vector of an article's title and text."""
-    counts: Counter[int] = Counter()
+    counts: defaultdict[int, float] = defaultdict(float)
     for word in words(normalize(article.text)):
         counts[_bucket(word)] += 1
     for word in words(normalize(article.title)):

@@ -78,7 +78,7 @@ class VectorIndex:
         if needed > capacity:
             self._index.resize_index(max(needed, capacity * 2))
         self._index.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(labels, dtype=np.int64))
-        self._max_label = max(self._max_label, max(labels))
+        self._max_label = max(self._max_label, *labels)
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` nearest labels and their cosine similarity, most similar first."""

@@ -238,7 +238,7 @@ def _parse_date_text(text: str) -> datetime | None:
         pass
     if text.isdigit():
         return parse_date(int(text)) if len(text) in (10, 13) else None
-    import dateparser  # type: ignore[import-untyped]
+    import dateparser
 
     try:
         return dateparser.parse(

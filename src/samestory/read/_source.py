@@ -215,7 +215,7 @@ class _Prefixed(io.RawIOBase):
 def _stdin() -> Source | InputError:
     stream = sys.stdin.buffer
     if not isinstance(stream, io.BufferedIOBase):
-        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        stream = io.BufferedReader(stream)
     start = stream.read(READ_SNIFF_BYTES)
     opened: list[bool] = []
 

@@ -49,13 +49,14 @@ def _parse(line: bytes | str, encoding: str) -> tuple[Any, str | None]:
     except orjson.JSONDecodeError as exc:
         if "recursion" in exc.msg or "depth" in exc.msg:  # orjson 3.11 says one, 3.13 the other
             return None, f"malformed JSON at column {exc.colno}: nested deeper than {_MAX_DEPTH} levels"
+    text = line
     if isinstance(line, bytes):
         try:
-            line = line.decode(encoding)
+            text = line.decode(encoding)
         except UnicodeDecodeError as exc:
             return None, undecodable(line, encoding, exc)
     try:
-        return json.loads(line), None
+        return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, f"malformed JSON at column {exc.colno}: {exc.msg}"
     except RecursionError:

@@ -95,12 +95,12 @@ def _header(lines: list[str], start: int) -> tuple[dict[str, Any], int]:
         elif key == "language":
             value = parse_language(raw)
         elif (
-            key == "url"
-            and not raw.lower().startswith(("http://", "https://"))
-            or key == "title"
-            and not _looks_like_title(raw)
-            or key in ("id", "source")
-            and (len(raw) > 100 or raw.endswith(_NOT_TITLE_END))
+            (key == "url"
+            and not raw.lower().startswith(("http://", "https://")))
+            or (key == "title"
+            and not _looks_like_title(raw))
+            or (key in ("id", "source")
+            and (len(raw) > 100 or raw.endswith(_NOT_TITLE_END)))
         ):
             value = None
         if value is None:

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 def read_warc(source: Source) -> Iterator[Article | InputError]:
     """The HTML pages of an archive; `origin` is "path#N", N counting the archive's records from 1."""
-    from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
-    from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
 
     number = 0
     # The decompressed stream, not warcio's own gzip reading: that one ends silently at a truncated member.

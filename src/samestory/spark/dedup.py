@@ -87,7 +87,6 @@ def sketches(
                 if sk.empty[i]:
                     continue
                 shingles = sk.shingles_of(i)
-                assert shingles is not None
                 published = timestamp(article.published)
                 yield (
                     order,

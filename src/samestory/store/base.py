@@ -7,6 +7,7 @@ answers the queries the stories stage and the CLI ask.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -123,9 +124,21 @@ def _utc_or_max(value: datetime) -> datetime:
 
 
 class Store(Protocol):
-    """What the stories stage needs from a store. Writes are visible at once and durable after `commit`."""
+    """What the stories stage needs from a store. Writes are visible at once and durable after `commit`.
+
+    The indexes (entities, terms, near-duplicates) keep their own tables on the store's `connection`, so that an
+    article and its index entries are committed or rolled back together."""
 
     path: str
+    connection: sqlite3.Connection
+
+    def count(self) -> int:
+        """How many articles are stored."""
+        ...
+
+    def published_times(self) -> Iterator[tuple[int, datetime | None]]:
+        """(sequence number, published) of every stored article, in order of arrival."""
+        ...
 
     def contains(self, article: Article) -> bool:
         """Whether this article (same URL, or same source and content hash) is already stored."""
@@ -186,6 +199,10 @@ class Store(Protocol):
 
     def commit(self) -> None:
         """Make everything written so far durable."""
+        ...
+
+    def rollback(self) -> None:
+        """Drop everything written since the last commit."""
         ...
 
     def close(self) -> None:

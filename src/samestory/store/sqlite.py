@@ -257,6 +257,10 @@ class SQLiteStore:
     def assignments(self) -> dict[str, int]:
         return dict(self._execute("SELECT id, story_id FROM articles"))
 
+    def published_times(self) -> Iterator[tuple[int, datetime | None]]:
+        for seq, published in self._execute("SELECT seq, published FROM articles ORDER BY seq"):
+            yield seq, _parse_time(published)
+
     def count(self) -> int:
         return int(self._execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +31,7 @@ from samestory.index.entities import EntityIndex, entity_keys
 from samestory.index.minhash import MinHashIndex
 from samestory.index.terms import TermIndex, TermVector, term_vector
 from samestory.index.vectors import VectorIndex, embed_leads
-from samestory.store.base import Join
-from samestory.store.sqlite import SQLiteStore
+from samestory.store.base import Join, Store
 from samestory.stories.decision import Decision, Link, StoryRules, decide
 
 log = logging.getLogger(__name__)
@@ -72,7 +70,7 @@ class Clusterer:
     (default: compare()).
     """
 
-    def __init__(self, store: SQLiteStore, *, rules: StoryRules | None = None, judge: Judge | None = None) -> None:
+    def __init__(self, store: Store, *, rules: StoryRules | None = None, judge: Judge | None = None) -> None:
         self.store = store
         self.rules = rules or StoryRules()
         self.judge = judge or compare_relation
@@ -89,9 +87,8 @@ class Clusterer:
         """Load publication times; re-add to the vector index what the store has beyond its last save; give
         term vectors to articles stored without (by a version before the TF-IDF decision)."""
         after = self.vectors.missing_after()
-        rows = self.store.connection.execute("SELECT seq, published FROM articles ORDER BY seq")
-        for seq, published in rows:
-            self._times[seq] = timestamp(datetime.fromisoformat(published)) if published else None
+        for seq, published in self.store.published_times():
+            self._times[seq] = timestamp(published)
         if after < max(self._times, default=0):
             missing = list(self.store.articles(after_seq=after))
             log.info("re-indexing %d article(s) stored after the last vector index save", len(missing))
@@ -117,7 +114,7 @@ class Clusterer:
         among those indexed before it. Call before `add()`-ing the batch, in the same order."""
         if not articles:
             return {}
-        known = self._near_indexed([a.id for a in articles])  # indexed by a run that was killed
+        known = self.minhash.indexed([a.id for a in articles])  # indexed by a run that was killed
         found: dict[str, list[str]] = {}
         for match in self.minhash.add(articles):
             found.setdefault(match.id, []).append(match.other)
@@ -125,12 +122,6 @@ class Clusterer:
             if article.id in known:
                 found[article.id] = [m.other for m in self.minhash.query(article)]
         return found
-
-    def _near_indexed(self, ids: list[str]) -> set[str]:
-        """The ids already in the near-duplicate index (its documented table minhash_articles)."""
-        marks = ",".join("?" * len(ids))
-        rows = self.store.connection.execute(f"SELECT id FROM minhash_articles WHERE id IN ({marks})", ids)
-        return {row[0] for row in rows}
 
     def candidates(self, article: Article, vector: np.ndarray, near: list[str] | None = None) -> dict[int, int]:
         """The candidates of an article inside the time window (near-duplicates, nearest title+leads, the
@@ -143,8 +134,7 @@ class Clusterer:
         keys = entity_keys(article)
         if keys:
             shared = [(s, n) for s, n in self.entities.query(keys) if self._in_window(s, when)]
-            for seq, n in shared[: config.STORY_ENTITY_CANDIDATES]:
-                found[seq] = n
+            found.update(shared[: config.STORY_ENTITY_CANDIDATES])
         if near:
             for seq in self.store.seqs_of(near).values():
                 if self._in_window(seq, when):

@@ -31,6 +31,7 @@ from samestory.embed import DIM, use_threads
 from samestory.embed import threads as embed_threads
 from samestory.errors import ConfigError
 from samestory.index.vectors import embed_leads
+from samestory.store.base import Store
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories.cluster import Assignment, Clusterer
 from samestory.stories.decision import StoryRules
@@ -79,7 +80,7 @@ _process: Callable[[Article], Article] | None = None  # what prepare_in_worker r
 def worker_init(process: Callable[[Article], Article]) -> None:
     """A worker process: one core of its own, so one BLAS thread for the encoder; it exits when the ingest
     process is gone (killed, it can't shut its pool down, and a forked worker would wait forever)."""
-    global _process
+    global _process  # noqa: PLW0603 -- the pool initialiser is the one way to hand a worker its state
     _process = process
     use_threads(1)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
@@ -141,7 +142,7 @@ def default_workers() -> int:
 
 def ingest(
     articles: Iterable[Article],
-    store: SQLiteStore | str | Path,
+    store: Store | str | Path,
     *,
     process: Callable[[Article], Article] | None = None,
     progress: Progress | None = None,
@@ -163,9 +164,11 @@ def ingest(
     if size < 1 or workers < 0:
         raise ConfigError(f"need batch_size >= 1 and workers >= 0 (got {size} and {workers})")
     if process is None:
-        from samestory.pipeline import process
-    own_store = not isinstance(store, SQLiteStore)
-    db = SQLiteStore(store) if own_store else store  # type: ignore[arg-type]
+        from samestory.pipeline import process as default_process
+
+        process = default_process
+    own_store = isinstance(store, (str, Path))
+    db: Store = SQLiteStore(store) if isinstance(store, (str, Path)) else store
     cluster = clusterer or Clusterer(db, rules=rules)
     stats = IngestStats()
     started = time.perf_counter()

@@ -11,11 +11,11 @@ from samestory.store.base import StorySummary
 from samestory.stories.provenance import Provenance, headline_of, outlet_of
 
 if TYPE_CHECKING:
-    from samestory.evaluate import StoriesReport
+    from samestory.evaluate.stories import StoriesReport
 
 
 def _when(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"  # type: ignore[union-attr]
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else "-"
 
 
 def print_stories(summaries: list[StorySummary], console: Console | None = None) -> None:

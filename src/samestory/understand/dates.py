@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 from samestory.article import DateMention
 from samestory.text import trie_regex
@@ -117,7 +118,7 @@ _TENSE_CUES: dict[str, tuple[str, str]] = {
 }
 
 
-def _info(language: str) -> dict:
+def _info(language: str) -> dict[str, Any]:
     return importlib.import_module(f"dateparser.data.date_translation_data.{language}").info
 
 
@@ -154,9 +155,9 @@ _RELATIVE_REGEX_KEY = re.compile(r"^(?:(in) )?\\1 (day|week|month|year)(?: (ago)
 @lru_cache(maxsize=32)
 def _tables(language: str | None) -> _Tables:
     """Patterns for `language`; for None or a language without tables, all languages' names (no relatives)."""
-    known = language in DATE_LANGUAGES
-    languages = (language,) if known else DATE_LANGUAGES
-    relatives_from = (language,) if known else (("en",) if language is None else ())
+    known = language if language in DATE_LANGUAGES else None
+    languages = (known,) if known else DATE_LANGUAGES
+    relatives_from = (known,) if known else (("en",) if language is None else ())
     months: dict[str, int] = {}
     full_months: set[str] = set()
     weekdays: dict[str, int] = {}
@@ -187,7 +188,7 @@ def _tables(language: str | None) -> _Tables:
                 compiled = re.compile(rf"(?i)\b(?:{alternation})\b")
                 relative_regex.append((compiled, sign, m.group(2)))
                 relative_alternations += patterns
-    order = _info(language).get("date_order", "DMY") if known else "DMY"
+    order = _info(known).get("date_order", "DMY") if known else "DMY"
 
     month_re = trie_regex(months)
     full_month_re = trie_regex(full_months)
