@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,29 @@ def semeval_path() -> Path:
     if not SEMEVAL.exists():
         pytest.skip(f"the SemEval pairs are not in {SEMEVAL}")
     return SEMEVAL
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """The command line run in this process (no fresh interpreter, the models of earlier tests already loaded):
+    its exit status and what it printed. Its log lines go to pytest's log capture (`caplog`), not to stderr:
+    a test of what the process itself writes on stderr runs it in a subprocess."""
+    from samestory.cli import main
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's --help, --version and bad flags
+            code = exc.code if isinstance(exc.code, int) else 2
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run

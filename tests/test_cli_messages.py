@@ -8,11 +8,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, SHARED
+from conftest import EXAMPLES, ROOT, SHARED, CliResult
 
 from samestory import __version__
 from samestory.article import Article
@@ -97,37 +98,39 @@ def test_serve_does_not_create_a_store_from_a_typo(tmp_path: Path) -> None:
     assert not (tmp_path / "typo.db").exists()
 
 
-def test_version_and_a_help_for_users() -> None:
-    assert _cli("--version").stdout.strip() == f"samestory {__version__}"
-    text = _cli("--help").stdout
+def test_version_and_a_help_for_users(cli: Callable[..., CliResult]) -> None:
+    assert cli("--version").stdout.strip() == f"samestory {__version__}"
+    text = cli("--help").stdout
     assert "examples:" in text and "samestory read" in text and "Nothing else lives here" not in text
 
 
-def test_compare_names_places_as_written() -> None:
-    out = _cli("compare", str(FIRE / "northwire.txt"), str(FIRE / "le-quotidien-du-nord.txt"))
+def test_compare_names_places_as_written(cli: Callable[..., CliResult]) -> None:
+    out = cli("compare", str(FIRE / "northwire.txt"), str(FIRE / "le-quotidien-du-nord.txt"))
     assert out.returncode == 0, out.stderr
     places = next(line for line in out.stdout.splitlines() if line.startswith("shared places"))
     assert "Sheffield" in places and "city:" not in places
 
 
-def test_compare_keeps_a_coordinated_name_whole() -> None:
-    out = _cli("compare", "--json", str(FIRE / "northwire.txt"), str(FIRE / "sheffield-daily.txt"))
+def test_compare_keeps_a_coordinated_name_whole(cli: Callable[..., CliResult]) -> None:
+    out = cli("compare", "--json", str(FIRE / "northwire.txt"), str(FIRE / "sheffield-daily.txt"))
     shared = json.loads(out.stdout)["evidence"]["shared_entities"]
     assert "south yorkshire fire and rescue" in shared and "rescue" not in shared  # not "Rescue" alone
 
 
-def test_dedup_counts_articles_with_a_repeated_url(tmp_path: Path) -> None:
+def test_dedup_counts_articles_with_a_repeated_url(
+    tmp_path: Path, cli: Callable[..., CliResult], caplog: pytest.LogCaptureFixture
+) -> None:
     text = (FIRE / "northwire.txt").read_text(encoding="utf-8")
     rows = [
         {"url": "https://a.example/1", "text": text},
         {"url": "https://a.example/1", "text": text + " More."},
     ]
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = _cli("dedup", str(tmp_path / "a.jsonl"), "--json")
-    assert out.returncode == 0 and "left out 1 article(s) with the same URL" in out.stderr
+    out = cli("dedup", str(tmp_path / "a.jsonl"), "--json")
+    assert out.returncode == 0 and "left out 1 article(s) with the same URL" in caplog.text
 
 
-def test_stories_search_until_and_limit_like_the_api(tmp_path: Path) -> None:
+def test_stories_search_until_and_limit_like_the_api(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     db = tmp_path / "s.db"
     start = datetime(2025, 3, 1, 9, tzinfo=UTC)
     with SQLiteStore(db) as store:
@@ -144,7 +147,7 @@ def test_stories_search_until_and_limit_like_the_api(tmp_path: Path) -> None:
         store.commit()
 
     def listed(*args: str) -> list[str]:
-        out = _cli("stories", "--db", str(db), "--json", *args)
+        out = cli("stories", "--db", str(db), "--json", *args)
         assert out.returncode == 0, out.stderr
         return [json.loads(line)["headline"] for line in out.stdout.splitlines()]
 

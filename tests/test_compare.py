@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, SEED_BOILERPLATE
+from conftest import EXAMPLES, SEED_BOILERPLATE, CliResult
 
 from samestory.article import Article
 from samestory.compare import compare
@@ -89,13 +88,9 @@ def test_translation_aligns_across_languages() -> None:
     assert alignment.coverage_a == pytest.approx(1.0)
 
 
-def test_compare_cli_json(seed_paths: list[Path]) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "compare", "--json", *map(str, seed_paths)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+def test_compare_cli_json(seed_paths: list[Path], cli: Callable[..., CliResult]) -> None:
+    out = cli("compare", "--json", *map(str, seed_paths))
+    assert out.returncode == 0
     result = json.loads(out.stdout)
     assert result["same_story"] is True
     assert set(result["scores"]) == {"geography", "entities", "time", "narrative", "style", "tone", "overall"}

@@ -8,10 +8,13 @@ import sqlite3
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CliResult
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -320,7 +323,7 @@ def test_empty_and_repeated_articles() -> None:
     assert [[m.id for m in g.members] for g in groups] == [["a", "b"]]
 
 
-def test_cli_dedup_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_dedup_json(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     articles, planted = corpus()
     path = tmp_path / "articles.jsonl"
     path.write_text(
@@ -329,12 +332,9 @@ def test_cli_dedup_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ),
         encoding="utf-8",
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "dedup", str(path), "--threshold", "0.8"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    run = cli("dedup", str(path), "--threshold", "0.8")
+    assert run.returncode == 0
+    out = run.stdout
     groups = [json.loads(line) for line in out.splitlines()]
     assert len(groups) == 5
     for g in groups:

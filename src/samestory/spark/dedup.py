@@ -31,7 +31,7 @@ from pyspark.sql import types as T
 
 from samestory import config
 from samestory.article import Article, timestamp
-from samestory.index.minhash import jaccard, lsh_params, sketch
+from samestory.index.minhash import AcceptRule, estimate, jaccard, lsh_params, sketch
 from samestory.spark.components import connected_components
 from samestory.spark.session import articles as read_articles
 from samestory.spark.session import cleaner
@@ -129,23 +129,21 @@ def _decide(threshold: float, verify: bool) -> Any:
     """The mapPartitions function keeping the pairs MinHashIndex.add keeps, with its estimate and check
     (`verify`: as an index with keep_shingles=True, the dedup stage's; else on the estimate alone, as the
     stories' index)."""
-    margin = config.MINHASH_VERIFY_MARGIN
+    rule = AcceptRule(threshold)
 
     def run(rows: Iterable[Any]) -> Iterator[tuple[int, int, float, float | None]]:
         for r in rows:
-            estimated = float(
-                (np.frombuffer(r.s_signature, np.uint16) == np.frombuffer(r.d_signature, np.uint16)).mean()
-            )
-            if not estimated > threshold - margin:
+            estimated = float(estimate(np.frombuffer(r.s_signature, np.uint16), np.frombuffer(r.d_signature, np.uint16)))
+            if not rule.plausible(estimated):
                 continue
             verified = None
-            if verify and estimated < threshold + margin:
+            if verify and rule.needs_check(estimated):
                 verified = jaccard(
                     np.frombuffer(r.s_shingles, np.uint32),
                     np.frombuffer(r.d_shingles, np.uint32),
                     prepared=True,
                 )
-            if (verified if verified is not None else estimated) >= threshold:
+            if rule.accepts(estimated, verified):
                 yield r.src, r.dst, round(estimated, 4), None if verified is None else round(verified, 4)
 
     return run
@@ -161,7 +159,7 @@ def _to_earliest(rows: Iterable[Any]) -> Iterator[tuple[int, float, float]]:
         exact = jaccard(
             np.frombuffer(r.s_shingles, np.uint32), np.frombuffer(r.d_shingles, np.uint32), prepared=True
         )
-        yield r.src, round(float((a == b).mean()), 4), round(exact, 4)
+        yield r.src, round(float(estimate(a, b)), 4), round(exact, 4)
 
 
 def groups(spark: SparkSession, sk: DataFrame, labels: DataFrame) -> DataFrame:

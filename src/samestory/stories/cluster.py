@@ -95,7 +95,7 @@ class Clusterer:
             for start in range(0, len(missing), 256):
                 chunk = missing[start : start + 256]
                 self.vectors.add([s.seq for s in chunk], embed_leads([s.article for s in chunk]))
-        unindexed = self.terms.missing()
+        unindexed = self.terms.missing(self._times.keys())
         if unindexed:
             log.info("counting the terms of %d article(s) stored before term vectors were kept", len(unindexed))
             for start in range(0, len(unindexed), 1000):
