@@ -50,14 +50,16 @@ def load(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def rate(texts: list[tuple[str, str]], *, entities: bool) -> tuple[float, dict[str, float]]:
+def rate(
+    texts: list[tuple[str, str]], *, entities: bool, ner_chars: int = config.UNDERSTAND_NER_CHARS
+) -> tuple[float, dict[str, float]]:
     """Articles/s overall and by language (the language is detected, not given)."""
     articles = [Article(id=str(i), text=text, published=PUBLISHED) for i, (text, _) in enumerate(texts)]
     spent: dict[str, list[float]] = defaultdict(list)
     start = time.perf_counter()
     for article, (_, language) in zip(articles, texts):
         t = time.perf_counter()
-        understand(article, entities=entities)
+        understand(article, entities=entities, ner_chars=ner_chars)
         spent[language].append(time.perf_counter() - t)
     total = time.perf_counter() - start
     return len(articles) / total, {lang: len(v) / sum(v) for lang, v in spent.items()}
@@ -135,8 +137,7 @@ def main() -> None:
     without, _ = rate(texts, entities=False)
     print(f"understand(entities=False): {without:,.0f} articles/s")
     for chars in [config.UNDERSTAND_NER_CHARS, *args.ner_chars]:
-        config.UNDERSTAND_NER_CHARS = chars
-        overall, by_language = rate(texts, entities=True)
+        overall, by_language = rate(texts, entities=True, ner_chars=chars)
         langs = "  ".join(f"{lang} {r:,.0f}" for lang, r in sorted(by_language.items(), key=lambda kv: kv[1]))
         print(f"understand(entities=True), NER on {chars} chars: {overall:,.0f} articles/s  ({langs})")
     if args.dateparser:

@@ -88,6 +88,16 @@ def test_translation_aligns_across_languages() -> None:
     assert alignment.coverage_a == pytest.approx(1.0)
 
 
+def test_compare_scores_with_the_model_it_is_given(seeds) -> None:  # type: ignore[no-untyped-def]
+    from samestory.compare.features import pair_features
+    from samestory.compare.model import DIMENSIONS, ScoreModel
+
+    features = [pair_features(*seeds), pair_features(seeds[1], seeds[0])] * 10
+    dissimilar = ScoreModel.train(features, [dict.fromkeys(DIMENSIONS, 4.0)] * len(features), rounds=5)
+    assert compare(*seeds).scores["overall"] < 2.5  # the shipped model: one dispatch
+    assert compare(*seeds, model=dissimilar).scores["overall"] == pytest.approx(4.0, abs=0.05)
+
+
 def test_compare_cli_json(seed_paths: list[Path], cli: Callable[..., CliResult]) -> None:
     out = cli("compare", "--json", *map(str, seed_paths))
     assert out.returncode == 0

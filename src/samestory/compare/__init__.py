@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from samestory.article import Article, sanitised
-from samestory.compare.model import score_pairs
+from samestory.compare.model import ScoreModel, score_pairs
 from samestory.compare.passages import Alignment, Passage, align
 from samestory.compare.relation import SAME_STORY, Relation, decide
 from samestory.embed import mean_vector
@@ -107,12 +107,13 @@ def evidence_for(a: Article, b: Article, alignment: Alignment) -> Evidence:
     )
 
 
-def compare(a: Article, b: Article) -> Comparison:
-    """Compare two articles that have been through `samestory.pipeline.process`."""
+def compare(a: Article, b: Article, *, model: ScoreModel | None = None) -> Comparison:
+    """Compare two articles that have been through `samestory.pipeline.process`; their seven scores by
+    `model` (default: the shipped pair model)."""
     a, b = sanitised(a), sanitised(b)
     alignment = align(a.text, b.text)
     evidence = evidence_for(a, b, alignment)
-    scores = score_pairs([(a, b)])[0]
+    scores = score_pairs([(a, b)], model=model)[0]
     relation = decide(
         same_language=evidence.same_language,
         shingle_jaccard=evidence.shingle_jaccard,

@@ -213,11 +213,14 @@ def _shipped(name: str) -> ScoreModel:
     return model
 
 
-def score_pairs(pairs: Sequence[tuple[Article, Article]], *, e5: bool | None = None) -> list[dict[str, float]]:
-    """The seven scores of each pair of processed articles, with the shipped model (what `compare` gives);
-    `e5` (default: SAMESTORY_E5=1) adds the second encoder."""
+def score_pairs(
+    pairs: Sequence[tuple[Article, Article]], *, e5: bool | None = None, model: ScoreModel | None = None
+) -> list[dict[str, float]]:
+    """The seven scores of each pair of processed articles, with `model` (default: the shipped one, what
+    `compare` gives; `e5`, default SAMESTORY_E5=1, picks the one that also reads the second encoder)."""
     from samestory.compare import e5 as second
     from samestory.compare.features import pair_features_batch
 
-    use_e5 = second.enabled() if e5 is None else e5
-    return ScoreModel.load(e5=use_e5).predict(pair_features_batch(pairs, e5=use_e5))
+    if model is None:
+        model = ScoreModel.load(e5=second.enabled() if e5 is None else e5)
+    return model.predict(pair_features_batch(pairs, e5=model.uses_e5))

@@ -7,6 +7,7 @@ resolve_dates(text, ref, lang) the date mentions of a text against any reference
 
 from __future__ import annotations
 
+from samestory import config
 from samestory.article import Article
 from samestory.understand.dates import resolve_dates
 from samestory.understand.entities import extract_entities, person_key
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-def understand(article: Article, *, entities: bool = True) -> Article:
+def understand(article: Article, *, entities: bool = True, ner_chars: int = config.UNDERSTAND_NER_CHARS) -> Article:
     """Fill `article`'s language (unless given; from the text, a page's `page_language` as the hint), dates, numbers and, when `entities`, its entities.
 
     Dates are resolved against the publication date (relative ones are left out when there is none);
@@ -42,5 +43,5 @@ def understand(article: Article, *, entities: bool = True) -> Article:
     article.dates = title_dates + resolve_dates(article.text, reference, language, anchored=True)
     article.numbers = extract_numbers(article.text, language)
     if entities:
-        article.entities = extract_entities(article.title, article.text, language)
+        article.entities = extract_entities(article.title, article.text, language, ner_chars=ner_chars)
     return article

@@ -451,8 +451,11 @@ def _caseless_mentions(text: str) -> list[_Mention]:
 # --- resolution ---------------------------------------------------------------------------------------------
 
 
-def extract_entities(title: str, text: str, language: str | None) -> list[Entity]:
-    """The people, organisations and places of an article: one `Entity` per id and surface form."""
+def extract_entities(
+    title: str, text: str, language: str | None, *, ner_chars: int = config.UNDERSTAND_NER_CHARS
+) -> list[Entity]:
+    """The people, organisations and places of an article: one `Entity` per id and surface form (spaCy reads
+    the title and the first `ner_chars` characters of the text)."""
     full = f"{title}\n{text}" if title else text
     if language in _CASELESS_SCRIPTS:
         return _aggregate(_resolve(_caseless_mentions(full), ""))
@@ -460,9 +463,7 @@ def extract_entities(title: str, text: str, language: str | None) -> list[Entity
     mentions: list[_Mention] = []
     lead_end = 0
     if nlp is not None:
-        lead_end = _lead_end(
-            full, len(title) + 1 + config.UNDERSTAND_NER_CHARS if title else config.UNDERSTAND_NER_CHARS
-        )
+        lead_end = _lead_end(full, len(title) + 1 + ner_chars if title else ner_chars)
         mentions = [_Mention(*found) for found in _spacy_mentions(nlp, full[:lead_end])]
     taken = [(m.start, m.start + len(m.text)) for m in mentions]
     for m in _fast_mentions(full, 0, nlp is not None):  # in the lead, what spaCy missed ("l'OTAN")
