@@ -5,10 +5,12 @@
 
 scores.json learns from the labelled pairs (default ../shared/data/semeval2022-task8/pairs.jsonl);
 scores-e5.json too, with the second encoder's feature (samestory.compare.e5; needs the `e5` extra, else the
-file is left as it is, with a warning). --also adds training pairs to scores-e5.json only (e.g.
-pairs-augmented.jsonl, machine-translated copies; only those whose base_pair_id is a pair of DATA, see
-evaluate.pairs.read_copies). In grouped 5-fold CV the 161 usable copies do not pay: with e5 Overall 0.771 on the
-989 pairs alone, 0.769 with them (BENCHMARKS.md, "Scores"), so none are used by default.
+file is left as it is, with a warning), and with the training pairs of --also (default: pairs-augmented.jsonl
+beside DATA, machine-translated copies; only those whose base_pair_id is a pair of DATA, see
+evaluate.pairs.read_copies: 161 of 696). They add languages the 989 pairs lack (it, ru, zh, es-en, zh-en,
+pl-en, de-fr); in grouped 5-fold CV with e5, Overall 0.769 with them and 0.771 without, every language pair
+at or above the USE model's with them (fr 0.616), not without (fr 0.563 < 0.566) (BENCHMARKS.md, "Scores").
+--also '' trains on DATA alone.
 
 The same command gives the same files, byte for byte: features are rounded, LightGBM runs with a fixed seed,
 deterministic=True and one thread, the ridge is solved in closed form. It prints the SHA-256 of each file.
@@ -31,8 +33,8 @@ E5_OUTPUT = OUTPUT.with_name("scores-e5.json")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="labelled pairs (JSON lines)")
-    parser.add_argument("--also", default="", help="labelled pairs for scores-e5.json only, copies of "
-                        "pairs of DATA (default: none)")
+    parser.add_argument("--also", default=None, help="labelled pairs for scores-e5.json only, copies of "
+                        "pairs of DATA (default: pairs-augmented.jsonl beside DATA when it is there)")
     parser.add_argument("--output", default=str(OUTPUT), help="where to write the model file")
     parser.add_argument("--e5-output", default=str(E5_OUTPUT), help="where to write the model file with e5")
     args = parser.parse_args(argv)
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     from samestory.evaluate.pairs import features_table, read_copies, read_pairs
 
     records = read_pairs(args.data)
-    extra = read_copies(args.also, records) if args.also else []
+    also = Path(args.data).with_name("pairs-augmented.jsonl") if args.also is None else args.also
+    extra = read_copies(also, records) if also and Path(also).exists() else []
     gold = [{d: r.gold[d] for d in DIMENSIONS} for r in [*records, *extra]]
     outputs = [
         (args.output, len(records), ScoreModel.train(features_table(records), gold[: len(records)])),
