@@ -27,11 +27,14 @@ log = logging.getLogger(__name__)
 
 _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
 _META = ("author", "description", "sitename", "categories", "tags")
-# A start tag up to its '>' (or the end of the page), quoted attribute values (which may hold '<' and '>')
-# skipped whole; the attribute names in a tag once its quoted values are blanked out.
-_TAG = re.compile(rb"<[A-Za-z](?:[^\"'>]|\"[^\"]*\"|'[^']*')*")
-_QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
+# The HTML tokenizer's view of the markup (what lxml sees): a comment, or a start tag up to its '>' (or the
+# end of the page), where a quote opens a value only after '=' (a stray quote is part of a name) and a quoted
+# value may hold '<' and '>'. Its attribute names once the quoted values are blanked out.
+_TAG = re.compile(rb"<!--|<([A-Za-z][^\s/>]*)(?:[^>=]|=\s*\"[^\"]*\"|=\s*'[^']*'|=)*")
+_QUOTED = re.compile(rb"=\s*\"[^\"]*\"|=\s*'[^']*'")
 _ATTRIBUTE = re.compile(rb"[\s\"'/][^\s\"'=/>]")
+# Elements whose content is raw text up to their end tag (libxml2's HTML parser: script and style).
+_RAW_END = {b"script": re.compile(rb"</script", re.IGNORECASE), b"style": re.compile(rb"</style", re.IGNORECASE)}
 
 
 def read_html(source: Source) -> Iterator[Article | InputError]:
@@ -47,18 +50,29 @@ def read_html(source: Source) -> Iterator[Article | InputError]:
 
 def markup_error(page: bytes) -> str | None:
     """Why a page is refused before lxml parses it (None: it is not): more than READ_MAX_PAGE_ELEMENTS start
-    tags, or a tag with more than READ_MAX_TAG_ATTRIBUTES attributes. One regex pass over the bytes; it counts
-    at least what lxml would see (a '<' in a script counts as a tag)."""
+    tags, or a tag with more than READ_MAX_TAG_ATTRIBUTES attributes. One pass over the bytes that tokenizes
+    as the HTML parser does: comments and the content of scripts and styles hold no tags (a '<' in a script
+    is not one); an unclosed comment, script or style is counted through, so the count is never below lxml's."""
     if b"\x00" in page:  # UTF-16/32 markup: its ASCII without the zero bytes
         page = page.replace(b"\x00", b"")
     shortest = 2 * READ_MAX_TAG_ATTRIBUTES  # a tag shorter than this can't hold more attributes
-    for count, tag in enumerate(_TAG.finditer(page), 1):
+    count, at = 0, 0
+    while (tag := _TAG.search(page, at)) is not None:
+        at = tag.end()
+        if tag[1] is None:  # a comment, skipped to its end
+            end = page.find(b"-->", at)
+            at = end + 3 if end >= 0 else at
+            continue
+        count += 1
         if count > READ_MAX_PAGE_ELEMENTS:
             return f"more than {READ_MAX_PAGE_ELEMENTS:,} HTML elements; not parsed"
         if tag.end() - tag.start() > shortest:
-            attributes = len(_ATTRIBUTE.findall(_QUOTED.sub(b'""', tag[0][2:])))
+            attributes = len(_ATTRIBUTE.findall(_QUOTED.sub(b'=""', tag[0][1 + len(tag[1]) :])))
             if attributes > READ_MAX_TAG_ATTRIBUTES:
                 return f"a tag with {attributes:,} attributes (at most {READ_MAX_TAG_ATTRIBUTES}); not parsed"
+        raw_end = _RAW_END.get(tag[1].lower())
+        if raw_end is not None and (end_tag := raw_end.search(page, at)) is not None:
+            at = end_tag.end()
     return None
 
 
