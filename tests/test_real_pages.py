@@ -89,6 +89,33 @@ def test_a_date_marked_on_any_element_and_the_related_articles_of_json_ld(tmp_pa
     assert article.published.isoformat() == "2022-05-02T09:30:00+02:00"
 
 
+def test_the_same_instant_with_the_publishers_offset_gives_the_local_day(tmp_path: Path) -> None:
+    # whdh.com: JSON-LD and article:published_time 2023-11-09T02:11:03+00:00, the byline's
+    # <time itemprop="datePublished"> 2023-11-08T21:11:03-05:00: the Boston day is 2023-11-08
+    published = _article("5c66d0586f9a").published
+    assert published is not None and published.isoformat() == "2023-11-08T21:11:03-05:00"
+    ld = {"@type": "NewsArticle", "datePublished": "2022-05-02T01:30:00Z"}
+    body = "<p>The council adopted its budget on Monday evening.</p>" * 5
+    page = (
+        f"<html><head><script type='application/ld+json'>{json.dumps(ld)}</script></head><body><article>"
+        f"<h1>Budget</h1><time itemprop='datePublished' datetime='MARKED'>May 1</time>{body}</article></body></html>"
+    )
+    for marked, expected in [
+        ("2022-05-01T21:30:00-04:00", "2022-05-01T21:30:00-04:00"),  # the same instant: its local day
+        ("2022-05-01T20:30:00-04:00", "2022-05-02T01:30:00+00:00"),  # another instant: JSON-LD first
+    ]:
+        article = extract(page.replace("MARKED", marked).encode(), "page.html:1")
+        assert isinstance(article, Article) and article.published is not None
+        assert article.published.isoformat() == expected
+
+
+def test_a_date_by_the_headline_and_a_published_label_beat_the_metadata() -> None:
+    # acpjournals.org: <meta name="dc.Date"> 2020-03-03 (its ePublished day); by the headline and after
+    # "Issue Published:", 7 April 2020
+    published = _article("8a6c71f429c7").published
+    assert published is not None and published.date().isoformat() == "2020-04-07"
+
+
 def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
     gold = (
         [json.loads(line) for line in (DATES / "gold.jsonl").read_text().splitlines()]

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -78,12 +78,18 @@ _MAX_JSON_LD_CHARS = 200_000  # a JSON-LD block longer than this is a data dump,
 
 
 def page_published(tree: HtmlElement) -> datetime | None:
-    """The publication time the page's metadata states (see the module docstring), or None."""
-    for value in (_json_ld_published(tree), _meta_published(tree), _time_published(tree)):
-        parsed = parse_page_date(value) if value else None
-        if parsed is not None:
-            return parsed
-    return None
+    """The publication time the page's metadata states (see the module docstring), or None. When the first
+    source gives it in UTC and a later one gives the same instant with the publisher's offset (JSON-LD
+    `02:11Z`, `<time datetime>` `21:11-05:00`), the latter: its date part is the publisher's local day."""
+    stated = [parse_page_date(value) for value in (_json_ld_published(tree), _meta_published(tree),
+                                                   _time_published(tree)) if value]
+    found = [value for value in stated if value is not None]
+    if not found:
+        return None
+    first = found[0]
+    if first.utcoffset() == timedelta(0):
+        return next((value for value in found[1:] if value == first and value.utcoffset()), first)
+    return first
 
 
 def parse_page_date(value: str) -> datetime | None:
@@ -229,11 +235,14 @@ def choose_published(
     found: Callable[[], datetime | None],
 ) -> datetime | None:
     """The page's publication time from its signals: the `stated` metadata (`page_published`), unless the
-    date written near the headline and htmldate's date (`found`, called only when needed) agree on another
-    day (a republished page's metadata, a UTC time past the publisher's midnight); without stated metadata,
-    a `labelled` date, else htmldate's. Chosen on one half of the shared date pages (split by id hash)."""
+    date written near the headline agrees on another day with a `labelled` date ("Published: ...") or with
+    htmldate's date (`found`, called only when needed): a republished page's metadata, a UTC time past the
+    publisher's midnight. Without stated metadata, a `labelled` date, else htmldate's. Chosen on one half of
+    the shared date pages (split by id hash)."""
     if stated is not None:
         if near_headline is not None and near_headline != stated.date():
+            if labelled == near_headline:
+                return datetime(labelled.year, labelled.month, labelled.day, tzinfo=UTC)
             other = found()
             if other is not None and other.date() == near_headline:
                 return other

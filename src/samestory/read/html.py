@@ -102,7 +102,8 @@ def extract(
         # (each signal only where choose_published looks at it)
         stated = page_published(tree)
         near_headline = visible_published(tree) if stated is not None else None
-        labelled = labelled_published(tree) if stated is None else None
+        disagree = near_headline is not None and stated is not None and near_headline != stated.date()
+        labelled = labelled_published(tree) if stated is None or disagree else None
         # Precision over recall: boilerplate left in the text makes unrelated pages look alike. trafilatura's
         # fast mode (no backup extractors) first; a page where it finds little is read again with them, then
         # favouring recall (a short post, an unusual layout).
