@@ -98,7 +98,6 @@ def extract(
         tree = load_html(page)
         if tree is None:
             return InputError(where, "could not parse the HTML (no document in it)")
-        # Read before trafilatura, which prunes the tree it is given.
         # (each signal only where choose_published looks at it)
         stated = page_published(tree)
         near_headline = visible_published(tree) if stated is not None else None
@@ -106,12 +105,13 @@ def extract(
         labelled = labelled_published(tree) if stated is None or disagree else None
         # Precision over recall: boilerplate left in the text makes unrelated pages look alike. trafilatura's
         # fast mode (no backup extractors) first; a page where it finds little is read again with them, then
-        # favouring recall (a short post, an unusual layout).
+        # favouring recall (a short post, an unusual layout). trafilatura copies the tree it is given, and its
+        # metadata doesn't depend on these settings: a retry only reads the text again.
         document = _document(tree, url, precision=True, fast=True)
         if _words(document) < READ_FAST_RETRY_WORDS:
-            document = _document(page, url, precision=True, fast=False) or document
+            document = _text_again(document, tree, url, precision=True)
         if _words(document) < READ_MIN_PAGE_WORDS:
-            document = _document(page, url, precision=False, fast=False) or document
+            document = _text_again(document, tree, url, precision=False)
 
         def found() -> datetime | None:
             # htmldate's full-text search is the last resort, when there is no crawl date either, as it may
@@ -154,15 +154,27 @@ def _words(document: Any) -> int:
     return word_count(document.text or "") if document is not None else 0
 
 
-def _document(page: Any, url: str | None, *, precision: bool, fast: bool) -> Any:
-    """trafilatura's Document (text and metadata) of a page or parsed tree, or None when it finds no text."""
+def _text_again(document: Any, tree: Any, url: str | None, *, precision: bool) -> Any:
+    """`document` with the text of trafilatura's full extraction (its backup extractors on), favouring
+    `precision` or recall; its metadata kept (read now when `document` is None). Unchanged when that finds no
+    text either."""
+    again = _document(tree, url, precision=precision, fast=False, metadata=document is None)
+    if again is None or document is None:
+        return again or document
+    document.text = again.text
+    return document
+
+
+def _document(page: Any, url: str | None, *, precision: bool, fast: bool, metadata: bool = True) -> Any:
+    """trafilatura's Document (text, and metadata unless not asked) of a page or parsed tree, or None when it
+    finds no text."""
     from trafilatura import bare_extraction
     from trafilatura.settings import Document
 
     extracted = bare_extraction(
         page,
         url=url,
-        with_metadata=True,
+        with_metadata=metadata,
         include_comments=False,
         favor_precision=precision,
         favor_recall=not precision,
