@@ -116,6 +116,21 @@ def test_a_date_by_the_headline_and_a_published_label_beat_the_metadata() -> Non
     assert published is not None and published.date().isoformat() == "2020-04-07"
 
 
+def test_visible_text_leaves_out_scripts_and_keeps_the_text_after_them() -> None:
+    from lxml import html
+
+    from samestory.read._published import _visible_text
+
+    tree = html.fromstring(
+        "<html><head><title>t</title></head><body>a<p>b<script>s</script>c<noscript><h1>n</h1></noscript>d"
+        "<style>x</style></p>e<h1>f<b>g</b></h1>h<h1></h1></body></html>"
+    )
+    first, empty = tree.xpath("//body/h1")
+    assert _visible_text(tree, first) == (["a", "b", "c", "d", "e", "f", "g", "h"], 5)
+    assert _visible_text(tree, empty)[1] is None  # a headline without text
+    assert _visible_text(tree, tree.xpath("//noscript/h1")[0])[1] is None  # a hidden one
+
+
 def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
     gold = (
         [json.loads(line) for line in (DATES / "gold.jsonl").read_text().splitlines()]
