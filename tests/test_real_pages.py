@@ -161,6 +161,27 @@ def test_eval_dates_prints_the_three_tools_from_one_run(tmp_path: Path) -> None:
     assert "htmldate" in out.stdout and "trafilatura" in out.stdout and "samestory" in out.stdout
 
 
+def test_read_on_two_workers_prints_what_one_prints_in_the_same_order(tmp_path: Path) -> None:
+    # real pages, one of them an error page without text (e2c47ff30481), read in worker processes
+    chosen = ["fcbf3a983076", "e2c47ff30481", "b48e11066cb2", "3217aac7d218", "ea0efaf06e30", "6c81311a890d"]
+    for page_id in chosen:
+        _page(page_id)  # skips without the shared pages
+        (tmp_path / f"{page_id}.html.gz").symlink_to(DATES / "pages" / f"{page_id}.html.gz")
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "samestory.cli", "read", "--no-entities", "--workers", workers, str(tmp_path)],
+            capture_output=True, text=True, check=False, timeout=600,
+        )
+        for workers in ("1", "2")
+    ]
+    one, two = runs
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout and two.stderr == one.stderr
+    origins = [json.loads(line)["origin"] for line in two.stdout.splitlines()]
+    assert origins == [f"{tmp_path / f'{i}.html.gz'}:1" for i in sorted(chosen) if i != "e2c47ff30481"]
+    assert "e2c47ff30481.html.gz:1: no main text found" in two.stderr and "skipped 1 bad record" in two.stderr
+
+
 # --- pages kept, and their language -------------------------------------------------------------------------
 
 
