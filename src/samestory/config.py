@@ -48,7 +48,7 @@ READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skippe
 # GIL much of it (benchmarks/hostile.py). A news page has 1,000-5,000 elements and tags of a few attributes; a
 # JSON record of news is 2-3 levels deep. On the 486 real pages of shared/data/dates the largest has 9,748
 # elements and the most attributes on one tag are 38, counted as the HTML parser tokenizes (a '<' in a script
-# or a stray quote is no tag; counted as raw regex matches, 4 real pages seemed to have 2,000-8,700).
+# or a stray quote is no tag; counted as raw regex matches, 5 real pages seemed to have 2,000-8,700).
 READ_MAX_PAGE_ELEMENTS = 30_000  # start tags in an HTML page
 READ_MAX_TAG_ATTRIBUTES = 2_000  # attributes on one tag
 READ_MAX_NESTING = 32  # levels of arrays and objects in one JSON record (its meta fields)
