@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/read_html.py                      # the 486 shared date pages
     .venv/bin/python benchmarks/read_html.py --pages DIR --repeat 3
+    .venv/bin/python benchmarks/read_html.py --before /tmp/before/src   # also an older samestory's `read`
 
 Each tool runs as a user runs it, one process from start to its last line of output, on the same folder of
 pages (decompressed once into a temporary folder):
 - `samestory read --workers 2` (and `--workers 1`, and `--no-entities`): main text, metadata, publication
   time, cleaning, language, dates, numbers and entities;
 - `trafilatura --input-dir DIR --output-dir OUT --parallel 2 --json --with-metadata --precision`: its main
-  text and metadata only.
+  text and metadata only;
+- with `--before SRC`, `samestory read --workers 2` of another checkout's `src` folder (PYTHONPATH=SRC), e.g.
+  `git archive COMMIT src | tar -x -C /tmp/before`.
 Printed for each: pages/s (wall clock), CPU seconds per page (all its processes), and pages/s on two free
 cores (2 / CPU seconds per page: what the wall clock shows when nothing else runs), and the ratio to
 trafilatura. On a shared machine the wall clock depends on the others' load; the CPU figures much less.
@@ -35,10 +38,10 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(command: list[str]) -> tuple[float, float, str]:
+def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Wall seconds, CPU seconds (the command and its children) and stdout of one command."""
     cpu, start = _children_cpu(), time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - start, _children_cpu() - cpu, done.stdout
 
 
@@ -48,6 +51,7 @@ def main() -> None:
         "--pages", type=Path, default=DEFAULT_PAGES, help="a folder of .html or .html.gz pages"
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each tool (the best is kept)")
+    parser.add_argument("--before", type=Path, help="the src folder of an older samestory, run the same way")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="samestory-read-bench-") as tmp:
@@ -85,11 +89,16 @@ def main() -> None:
                 str(pages),
             ],
         }
+        envs: dict[str, dict[str, str] | None] = dict.fromkeys(tools)
+        if args.before is not None:
+            name = "samestory read --workers 2 (before)"
+            tools[name] = lambda: [*samestory, "--workers", "2", str(pages)]
+            envs[name] = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
         results: dict[str, tuple[float, float, int]] = {}
         for _ in range(args.repeat):
             for name, command in tools.items():
                 shutil.rmtree(out, ignore_errors=True)
-                wall, cpu, stdout = _run(command())
+                wall, cpu, stdout = _run(command(), envs[name])
                 made = (
                     len(list(out.iterdir())) if name.startswith("trafilatura") else len(stdout.splitlines())
                 )

@@ -438,3 +438,20 @@ def test_readers_skip_pages_over_the_markup_caps(tmp_path: Path) -> None:
     messages = [str(e) for e in reader.errors]
     assert any("150,000 attributes" in m for m in messages)
     assert any(f"{config.READ_MAX_PAGE_ELEMENTS:,} HTML elements" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("page", "refused"),
+    [
+        (b"<html><body><script>if(a<b" + b" x" * 5000 + b"){}</script><p>text</p></body></html>", False),
+        (b"<html><body><style>a<b" + b" x" * 5000 + b"</style><!-- <p" + b" x" * 5000 + b" --></body></html>", False),
+        (b"<html><body><p" + b" x" * 5000 + b">text</p></body></html>", True),
+        (b'<html><body><p class="a" " ' + b" x" * 5000 + b">text</p></body></html>", True),  # a stray quote
+        (b"<html><body><script>if(a<b" + b" x" * 5000, True),  # a script never closed: counted through
+        (b"<html><body><!-- <p" + b" x" * 5000, True),  # a comment never closed: counted through
+    ],
+)
+def test_markup_caps_count_the_tags_the_parser_sees(page: bytes, refused: bool) -> None:
+    from samestory.read.html import markup_error
+
+    assert (markup_error(page) is not None) == refused

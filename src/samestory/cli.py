@@ -354,7 +354,7 @@ def _run_eval_semeval(args: argparse.Namespace) -> int:
 
 
 def _run_eval_dates(args: argparse.Namespace) -> int:
-    from samestory.evaluate_dates import evaluate_dates, format_dates_report
+    from samestory.evaluate.dates import evaluate_dates, format_dates_report
 
     report = evaluate_dates(args.folder)
     if args.json:

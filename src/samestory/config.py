@@ -46,9 +46,9 @@ READ_MAX_KEPT_ERRORS = 1000  # Reader.errors keeps the first ones; Reader.skippe
 # is parsed). trafilatura's time grows with the square of a tag's attributes (0.08 s at 3,000, 0.26 s at 6,000;
 # 150,000 froze the server ~20 minutes, issue 18) and by ~0.2 ms an element (10,000 <p> ~1.7 s), holding the
 # GIL much of it (benchmarks/hostile.py). A news page has 1,000-5,000 elements and tags of a few attributes; a
-# JSON record of news is 2-3 levels deep. On the 486 real pages of shared/data/dates the largest has 9,753
-# elements and the most attributes on one tag are 562 (b2f4392e070e): the caps are ~3x those, so no real page
-# is refused (256 and 10,000 refused that one).
+# JSON record of news is 2-3 levels deep. On the 486 real pages of shared/data/dates the largest has 9,748
+# elements and the most attributes on one tag are 38, counted as the HTML parser tokenizes (a '<' in a script
+# or a stray quote is no tag; counted as raw regex matches, 5 real pages seemed to have 2,000-8,700).
 READ_MAX_PAGE_ELEMENTS = 30_000  # start tags in an HTML page
 READ_MAX_TAG_ATTRIBUTES = 2_000  # attributes on one tag
 READ_MAX_NESTING = 32  # levels of arrays and objects in one JSON record (its meta fields)

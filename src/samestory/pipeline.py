@@ -74,20 +74,24 @@ def read_processed(
 
 
 def warm_up(*, entities: bool = True) -> None:
-    """Load what reading and understanding load on first use (the gazetteer, dateparser's language data,
-    htmldate's, the spaCy pipelines shipped): worker processes forked afterwards share it instead of each
-    loading it again (seconds each)."""
+    """Load what reading and understanding load on first use (the gazetteer, city populations, dateparser's
+    language data, htmldate's, the date tables of every language, the spaCy pipelines shipped): worker
+    processes forked afterwards share it instead of each loading it again (seconds each)."""
     from htmldate import find_date
 
     from samestory.read._fields import parse_date
-    from samestory.understand.entities import SPACY_MODELS
+    from samestory.understand.dates import DATE_LANGUAGES
+    from samestory.understand.places import city_population
 
     parse_date("24. Januar 2022")  # dateparser, as for a page that writes its date in words
+    # ... and a date no language reads (an offset and a zone name): dateparser tries, and so loads, every
+    # language's data, which the first such date on a page would cost each worker (~2 s)
+    parse_date("2022-01-24T10:00:00+02:00CET")
     find_date("<html><body><p>Posted on 24 January 2022</p></body></html>", extensive_search=True)
-    for language in SPACY_MODELS if entities else ():
-        understand(Article(id="", text="Emmanuel Macron met Olaf Scholz in Paris.", language=language))
-    if not entities:
-        understand(Article(id="", text="Emmanuel Macron met Olaf Scholz in Paris.", language="en"), entities=False)
+    city_population("city:0")
+    for language in DATE_LANGUAGES:  # with entities, the spaCy pipelines (en, fr) load too
+        text = "Emmanuel Macron met Olaf Scholz in Paris on 24 January 2022."
+        understand(Article(id="", text=text, language=language), entities=entities)
 
 
 def _read_file(

@@ -17,10 +17,11 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from samestory.read._fields import parse_date
@@ -56,7 +57,7 @@ _META_NAMES = (
 )
 _META_RANK = {name: rank for rank, name in enumerate(_META_NAMES)}
 _MARKED = "//*[@itemprop='datePublished' and (@datetime or @content)] | //time[@pubdate and @datetime]"
-_VISIBLE_TEXT = "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+_HIDDEN = frozenset({"script", "style", "noscript"})  # elements whose text is not shown
 # How far around the headline a written date is looked for (characters of visible text).
 _BEFORE_HEADLINE_CHARS = 200
 _AFTER_HEADLINE_CHARS = 600
@@ -72,18 +73,23 @@ _PUBLISHED_LABEL = re.compile(
     r"pubblicato(?: il)?|gepubliceerd(?: op)?|yayınlanma tarihi|opublikowano)\s*:?\s*",
     re.IGNORECASE,
 )
-_URL_DAY = re.compile(r"/((?:19|20)\d\d)[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|$)")
 _JSON_LD = "//script[@type='application/ld+json' or @type='application/json+ld']"
 _MAX_JSON_LD_CHARS = 200_000  # a JSON-LD block longer than this is a data dump, not the page's metadata
 
 
 def page_published(tree: HtmlElement) -> datetime | None:
-    """The publication time the page's metadata states (see the module docstring), or None."""
-    for value in (_json_ld_published(tree), _meta_published(tree), _time_published(tree)):
-        parsed = parse_page_date(value) if value else None
-        if parsed is not None:
-            return parsed
-    return None
+    """The publication time the page's metadata states (see the module docstring), or None. When the first
+    source gives it in UTC and a later one gives the same instant with the publisher's offset (JSON-LD
+    `02:11Z`, `<time datetime>` `21:11-05:00`), the latter: its date part is the publisher's local day."""
+    stated = [parse_page_date(value) for value in (_json_ld_published(tree), _meta_published(tree),
+                                                   _time_published(tree)) if value]
+    found = [value for value in stated if value is not None]
+    if not found:
+        return None
+    first = found[0]
+    if first.utcoffset() == timedelta(0):
+        return next((value for value in found[1:] if value == first and value.utcoffset()), first)
+    return first
 
 
 def parse_page_date(value: str) -> datetime | None:
@@ -170,11 +176,10 @@ def visible_published(tree: HtmlElement, language: str | None = None) -> date | 
     "Letzte Änderung") is passed over. None when the page has no headline or no such date."""
     from samestory.understand.dates import resolve_dates
 
-    nodes = tree.xpath(_VISIBLE_TEXT)
     heading = next(iter(tree.iter("h1")), None)
     if heading is None:
         return None
-    at = next((i for i, node in enumerate(nodes) if _inside(node, heading)), None)
+    nodes, at = _visible_text(tree, heading)
     if at is None:
         return None
     before = " ".join(" ".join(nodes[max(0, at - 30) : at]).split())[-_BEFORE_HEADLINE_CHARS:]
@@ -186,13 +191,31 @@ def visible_published(tree: HtmlElement, language: str | None = None) -> date | 
     return None
 
 
-def _inside(node: Any, element: HtmlElement) -> bool:
-    parent = node.getparent()
-    while parent is not None:
-        if parent is element:
-            return True
-        parent = parent.getparent()
-    return False
+def _visible_text(tree: HtmlElement, mark: HtmlElement | None = None) -> tuple[list[str], int | None]:
+    """The text pieces of the page's `<body>` in document order, without those of scripts, styles and
+    noscripts; and the index of the first piece inside `mark` (its text, its descendants' or its tail), None
+    when there is none."""
+    texts: list[str] = []
+    at: int | None = None
+    body = next(iter(tree.iter("body")), None)
+    if body is None:
+        return texts, None
+    walk = etree.iterwalk(body, events=("start", "end"))
+    for event, element in walk:
+        shown = isinstance(element.tag, str) and element.tag not in _HIDDEN
+        if event == "start":
+            if element is mark:
+                at = len(texts)
+            if not shown:
+                walk.skip_subtree()
+            elif element.text:
+                texts.append(element.text)
+        elif element is not body:
+            if element.tail:
+                texts.append(element.tail)
+            if element is mark and at == len(texts):
+                at = None
+    return texts, at
 
 
 def labelled_published(tree: HtmlElement, language: str | None = None) -> date | None:
@@ -200,25 +223,12 @@ def labelled_published(tree: HtmlElement, language: str | None = None) -> date |
     am", "Publié le"), or None."""
     from samestory.understand.dates import resolve_dates
 
-    text = " ".join(" ".join(tree.xpath(_VISIBLE_TEXT)).split())
+    text = " ".join(" ".join(_visible_text(tree)[0]).split())
     for label in _PUBLISHED_LABEL.finditer(text):
         after = text[label.end() : label.end() + 40]
         mentions = resolve_dates(after, None, language)
         if mentions and mentions[0].start <= 3:
             return mentions[0].value
-    return None
-
-
-def url_day(tree: HtmlElement) -> date | None:
-    """The day written in the page's own address (`<link rel="canonical">`, else `og:url`) as /2019/01/31/,
-    or None."""
-    for url in tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"):
-        found = _URL_DAY.search(url)
-        if found:
-            try:
-                return date(int(found[1]), int(found[2]), int(found[3]))
-            except ValueError:
-                continue
     return None
 
 
@@ -229,11 +239,14 @@ def choose_published(
     found: Callable[[], datetime | None],
 ) -> datetime | None:
     """The page's publication time from its signals: the `stated` metadata (`page_published`), unless the
-    date written near the headline and htmldate's date (`found`, called only when needed) agree on another
-    day (a republished page's metadata, a UTC time past the publisher's midnight); without stated metadata,
-    a `labelled` date, else htmldate's. Chosen on one half of the shared date pages (split by id hash)."""
+    date written near the headline agrees on another day with a `labelled` date ("Published: ...") or with
+    htmldate's date (`found`, called only when needed): a republished page's metadata, a UTC time past the
+    publisher's midnight. Without stated metadata, a `labelled` date, else htmldate's. Chosen on one half of
+    the shared date pages (split by id hash)."""
     if stated is not None:
         if near_headline is not None and near_headline != stated.date():
+            if labelled == near_headline:
+                return datetime(labelled.year, labelled.month, labelled.day, tzinfo=UTC)
             other = found()
             if other is not None and other.date() == near_headline:
                 return other

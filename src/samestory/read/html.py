@@ -27,11 +27,14 @@ log = logging.getLogger(__name__)
 
 _LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
 _META = ("author", "description", "sitename", "categories", "tags")
-# A start tag up to its '>' (or the end of the page), quoted attribute values (which may hold '<' and '>')
-# skipped whole; the attribute names in a tag once its quoted values are blanked out.
-_TAG = re.compile(rb"<[A-Za-z](?:[^\"'>]|\"[^\"]*\"|'[^']*')*")
-_QUOTED = re.compile(rb"\"[^\"]*\"|'[^']*'")
+# The HTML tokenizer's view of the markup (what lxml sees): a comment, or a start tag up to its '>' (or the
+# end of the page), where a quote opens a value only after '=' (a stray quote is part of a name) and a quoted
+# value may hold '<' and '>'. Its attribute names once the quoted values are blanked out.
+_TAG = re.compile(rb"<!--|<([A-Za-z][^\s/>]*)(?:[^>=]|=\s*\"[^\"]*\"|=\s*'[^']*'|=)*")
+_QUOTED = re.compile(rb"=\s*\"[^\"]*\"|=\s*'[^']*'")
 _ATTRIBUTE = re.compile(rb"[\s\"'/][^\s\"'=/>]")
+# Elements whose content is raw text up to their end tag (libxml2's HTML parser: script and style).
+_RAW_END = {b"script": re.compile(rb"</script", re.IGNORECASE), b"style": re.compile(rb"</style", re.IGNORECASE)}
 
 
 def read_html(source: Source) -> Iterator[Article | InputError]:
@@ -47,18 +50,29 @@ def read_html(source: Source) -> Iterator[Article | InputError]:
 
 def markup_error(page: bytes) -> str | None:
     """Why a page is refused before lxml parses it (None: it is not): more than READ_MAX_PAGE_ELEMENTS start
-    tags, or a tag with more than READ_MAX_TAG_ATTRIBUTES attributes. One regex pass over the bytes; it counts
-    at least what lxml would see (a '<' in a script counts as a tag)."""
+    tags, or a tag with more than READ_MAX_TAG_ATTRIBUTES attributes. One pass over the bytes that tokenizes
+    as the HTML parser does: comments and the content of scripts and styles hold no tags (a '<' in a script
+    is not one); an unclosed comment, script or style is counted through, so the count is never below lxml's."""
     if b"\x00" in page:  # UTF-16/32 markup: its ASCII without the zero bytes
         page = page.replace(b"\x00", b"")
     shortest = 2 * READ_MAX_TAG_ATTRIBUTES  # a tag shorter than this can't hold more attributes
-    for count, tag in enumerate(_TAG.finditer(page), 1):
+    count, at = 0, 0
+    while (tag := _TAG.search(page, at)) is not None:
+        at = tag.end()
+        if tag[1] is None:  # a comment, skipped to its end
+            end = page.find(b"-->", at)
+            at = end + 3 if end >= 0 else at
+            continue
+        count += 1
         if count > READ_MAX_PAGE_ELEMENTS:
             return f"more than {READ_MAX_PAGE_ELEMENTS:,} HTML elements; not parsed"
         if tag.end() - tag.start() > shortest:
-            attributes = len(_ATTRIBUTE.findall(_QUOTED.sub(b'""', tag[0][2:])))
+            attributes = len(_ATTRIBUTE.findall(_QUOTED.sub(b'=""', tag[0][1 + len(tag[1]) :])))
             if attributes > READ_MAX_TAG_ATTRIBUTES:
                 return f"a tag with {attributes:,} attributes (at most {READ_MAX_TAG_ATTRIBUTES}); not parsed"
+        raw_end = _RAW_END.get(tag[1].lower())
+        if raw_end is not None and (end_tag := raw_end.search(page, at)) is not None:
+            at = end_tag.end()
     return None
 
 
@@ -84,19 +98,20 @@ def extract(
         tree = load_html(page)
         if tree is None:
             return InputError(where, "could not parse the HTML (no document in it)")
-        # Read before trafilatura, which prunes the tree it is given.
         # (each signal only where choose_published looks at it)
         stated = page_published(tree)
         near_headline = visible_published(tree) if stated is not None else None
-        labelled = labelled_published(tree) if stated is None else None
+        disagree = near_headline is not None and stated is not None and near_headline != stated.date()
+        labelled = labelled_published(tree) if stated is None or disagree else None
         # Precision over recall: boilerplate left in the text makes unrelated pages look alike. trafilatura's
         # fast mode (no backup extractors) first; a page where it finds little is read again with them, then
-        # favouring recall (a short post, an unusual layout).
+        # favouring recall (a short post, an unusual layout). trafilatura copies the tree it is given, and its
+        # metadata doesn't depend on these settings: a retry only reads the text again.
         document = _document(tree, url, precision=True, fast=True)
         if _words(document) < READ_FAST_RETRY_WORDS:
-            document = _document(page, url, precision=True, fast=False) or document
+            document = _text_again(document, tree, url, precision=True)
         if _words(document) < READ_MIN_PAGE_WORDS:
-            document = _document(page, url, precision=False, fast=False) or document
+            document = _text_again(document, tree, url, precision=False)
 
         def found() -> datetime | None:
             # htmldate's full-text search is the last resort, when there is no crawl date either, as it may
@@ -139,15 +154,27 @@ def _words(document: Any) -> int:
     return word_count(document.text or "") if document is not None else 0
 
 
-def _document(page: Any, url: str | None, *, precision: bool, fast: bool) -> Any:
-    """trafilatura's Document (text and metadata) of a page or parsed tree, or None when it finds no text."""
+def _text_again(document: Any, tree: Any, url: str | None, *, precision: bool) -> Any:
+    """`document` with the text of trafilatura's full extraction (its backup extractors on), favouring
+    `precision` or recall; its metadata kept (read now when `document` is None). Unchanged when that finds no
+    text either."""
+    again = _document(tree, url, precision=precision, fast=False, metadata=document is None)
+    if again is None or document is None:
+        return again or document
+    document.text = again.text
+    return document
+
+
+def _document(page: Any, url: str | None, *, precision: bool, fast: bool, metadata: bool = True) -> Any:
+    """trafilatura's Document (text, and metadata unless not asked) of a page or parsed tree, or None when it
+    finds no text."""
     from trafilatura import bare_extraction
     from trafilatura.settings import Document
 
     extracted = bare_extraction(
         page,
         url=url,
-        with_metadata=True,
+        with_metadata=metadata,
         include_comments=False,
         favor_precision=precision,
         favor_recall=not precision,
