@@ -92,6 +92,7 @@ def start_server(db: Path, port: int, workers: int | None = None) -> subprocess.
             str(port),
             "--token",
             TOKEN,
+            "--create",
             *(["--workers", str(workers)] if workers is not None else []),
         ],
         cwd=ROOT,
