@@ -131,6 +131,7 @@ class Results:
         self.status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.acknowledged: dict[str, int] = {}  # article id -> story id, for every 201
         self.failures: list[str] = []
+        self.out_of_texts: list[float] = []  # when each client that posted all its texts did (monotonic)
 
     def record(self, kind: str, seconds: float, status: int) -> None:
         with self.lock:
@@ -187,6 +188,8 @@ def client(
             call("GET /stories", "GET", "/stories", params={**query, "limit": 20})
             if round_ % 4 == 3:
                 call("GET /stories/{id}", "GET", f"/stories/{reply.get('story_id', 0)}")
+        with results.lock:
+            results.out_of_texts.append(time.monotonic())
 
 
 def reader(number: int, base: str, stop_at: float, results: Results) -> None:
@@ -361,6 +364,10 @@ def main() -> int:
         "requests_per_s": round(requests / elapsed, 1),
         "articles_acknowledged": len(results.acknowledged),
         "articles_per_s": round(len(results.acknowledged) / elapsed, 2),
+        # Clients that posted all their texts before the time was up, and the first of them when (seconds):
+        # with many, the end of the run was short of writers (the texts are 1,940: more is a lower bound).
+        "clients_out_of_texts": len(results.out_of_texts),
+        "first_out_of_texts_s": round(min(results.out_of_texts) - started, 1) if results.out_of_texts else None,
         "articles_stored_after_restart": stored,
         "stories": total_stories,
         "unreadable_before_restart": len(unreadable),
