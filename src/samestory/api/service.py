@@ -1,6 +1,7 @@
 """What the HTTP API does, apart from HTTP: the store readers, the one writer, and traced stories.
 
-Reads open one SQLite connection per server thread (WAL: readers never wait for the writer). Everything that
+Reads open one SQLite connection per server thread (WAL: readers never wait for the writer); the story list is
+read once and the writer updates the stories each write touches (`Listing`). Everything that
 runs the language models in this process (compare, trace, the clusterer) goes through one lock, `ModelLock`:
 the encoder and spaCy are not known to be thread-safe (the sentence-vector cache is not), the clusterer is
 not, and this machine's cores are better used by one model call at a time than by several fighting over them.
