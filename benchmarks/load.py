@@ -227,10 +227,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def listing(n: int) -> dict[str, object]:
     """GET /stories at scale, without HTTP: a store of `n` synthetic articles (a story of three every three,
-    300 sources) written directly, then the story list read cold (after a write), warm, and searched."""
+    300 sources) written directly, then the story list read cold (as a read-only server after another
+    process's write), warm, and searched; and what a writing server does after a batch instead."""
     from datetime import UTC, datetime, timedelta
 
-    from samestory.api.service import Service
+    from samestory.api.service import Listing, Service
     from samestory.article import Article
     from samestory.store.sqlite import SQLiteStore
 
@@ -268,6 +269,17 @@ def listing(n: int) -> dict[str, object]:
             out["article_ms"] = round(1000 * (time.perf_counter() - started), 1)
         finally:
             service.close()
+        # What a writing server does instead after a batch: read the stories it touched (25 here, spread over
+        # the list) and put them in place in the list it keeps.
+        with SQLiteStore(db) as store:
+            whole = store.stories()
+            kept = Listing.of(whole, -1)
+            touched = [s.id for s in whole[:: max(1, len(whole) // 25)]][:25]
+            started = time.perf_counter()
+            kept = kept.updated(touched, store.stories(ids=touched))
+            out["writer_update_25_ms"] = round(1000 * (time.perf_counter() - started), 1)
+            if [summary for summary, _ in kept.entries] != whole:
+                raise SystemExit("the list updated by the writer differs from the list read whole")
     return out
 
 
