@@ -38,7 +38,8 @@ from samestory.article import Article, utc
 from samestory.compare import Comparison, compare
 from samestory.compare import warm_up as warm_up_compare
 from samestory.compare.passages import split
-from samestory.embed import embed
+from samestory.embed import embed, use_threads
+from samestory.embed import threads as embed_threads
 from samestory.errors import ConfigError, InputError, SamestoryError, StoreError
 from samestory.store.base import StoredArticle, StorySummary, fold, matches, searchable, story_order
 from samestory.store.sqlite import SQLiteStore
@@ -161,6 +162,9 @@ class Service:
         if self.clusterer is not None:  # the clustering's judge loads its models now, not in the first write
             threading.Thread(target=self._warm_up, name="samestory-warm-up", daemon=True).start()
         self.workers = workers
+        self._threads = embed_threads()
+        if workers > 0:  # the workers take the other cores: one BLAS thread for the encoder here (as ingest)
+            use_threads(1)
         self._pool = self._new_pool() if workers > 0 else None
         self._pool_lock = threading.Lock()
 
@@ -334,6 +338,7 @@ class Service:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+            use_threads(self._threads)
         with self.models.hold(writer=True):
             if self.clusterer is not None:
                 self.clusterer.close()
