@@ -92,6 +92,7 @@ def start_server(db: Path, port: int, workers: int | None = None) -> subprocess.
             str(port),
             "--token",
             TOKEN,
+            "--create",
             *(["--workers", str(workers)] if workers is not None else []),
         ],
         cwd=ROOT,
@@ -130,6 +131,7 @@ class Results:
         self.status: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self.acknowledged: dict[str, int] = {}  # article id -> story id, for every 201
         self.failures: list[str] = []
+        self.out_of_texts: list[float] = []  # when each client that posted all its texts did (monotonic)
 
     def record(self, kind: str, seconds: float, status: int) -> None:
         with self.lock:
@@ -186,6 +188,8 @@ def client(
             call("GET /stories", "GET", "/stories", params={**query, "limit": 20})
             if round_ % 4 == 3:
                 call("GET /stories/{id}", "GET", f"/stories/{reply.get('story_id', 0)}")
+        with results.lock:
+            results.out_of_texts.append(time.monotonic())
 
 
 def reader(number: int, base: str, stop_at: float, results: Results) -> None:
@@ -223,10 +227,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def listing(n: int) -> dict[str, object]:
     """GET /stories at scale, without HTTP: a store of `n` synthetic articles (a story of three every three,
-    300 sources) written directly, then the story list read cold (after a write), warm, and searched."""
+    300 sources) written directly, then the story list read cold (as a read-only server after another
+    process's write), warm, and searched; and what a writing server does after a batch instead."""
     from datetime import UTC, datetime, timedelta
 
-    from samestory.api.service import Service
+    from samestory.api.service import Listing, Service
     from samestory.article import Article
     from samestory.store.sqlite import SQLiteStore
 
@@ -264,6 +269,17 @@ def listing(n: int) -> dict[str, object]:
             out["article_ms"] = round(1000 * (time.perf_counter() - started), 1)
         finally:
             service.close()
+        # What a writing server does instead after a batch: read the stories it touched (25 here, spread over
+        # the list) and put them in place in the list it keeps.
+        with SQLiteStore(db) as store:
+            whole = store.stories()
+            kept = Listing.of(whole, -1)
+            touched = [s.id for s in whole[:: max(1, len(whole) // 25)]][:25]
+            started = time.perf_counter()
+            kept = kept.updated(touched, store.stories(ids=touched))
+            out["writer_update_25_ms"] = round(1000 * (time.perf_counter() - started), 1)
+            if [summary for summary, _ in kept.entries] != whole:
+                raise SystemExit("the list updated by the writer differs from the list read whole")
     return out
 
 
@@ -360,6 +376,10 @@ def main() -> int:
         "requests_per_s": round(requests / elapsed, 1),
         "articles_acknowledged": len(results.acknowledged),
         "articles_per_s": round(len(results.acknowledged) / elapsed, 2),
+        # Clients that posted all their texts before the time was up, and the first of them when (seconds):
+        # with many, the end of the run was short of writers (the texts are 1,940: more is a lower bound).
+        "clients_out_of_texts": len(results.out_of_texts),
+        "first_out_of_texts_s": round(min(results.out_of_texts) - started, 1) if results.out_of_texts else None,
         "articles_stored_after_restart": stored,
         "stories": total_stories,
         "unreadable_before_restart": len(unreadable),

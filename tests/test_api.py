@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,9 @@ from hypothesis import strategies as st
 from live_server import LiveServer, article_json, example_articles
 
 from samestory.api import create_app
+from samestory.api.service import Service
+from samestory.article import Article
+from samestory.store.sqlite import SQLiteStore
 
 TOKEN = "test-token-5b1e"
 LIMIT = 64_000  # bytes: the sample articles are 1-3 KB
@@ -111,6 +116,45 @@ def test_list_stories_newest_first_with_search_and_paging(
     ] == [second["id"]]
     paged = reader.get("/stories", params={"limit": 1, "offset": 1}).json()
     assert paged["total"] == 2 and [s["id"] for s in paged["stories"]] == [second["id"]]
+
+
+def test_the_list_kept_by_the_writer_is_the_list_read_whole(tmp_path: Path) -> None:
+    """A writing server reads the story list once and updates the stories each write touches; after every
+    batch it equals the list read whole from the store, as does a read-only server's over the same file."""
+    db = str(tmp_path / "kept.db")
+    articles = example_articles(".")
+    writing, reading = Service(db, writable=True), None
+    try:
+        assert writing.stories("", None, None) == []  # read now: later batches update it
+        reading = Service(db, writable=False)
+        joined = 0
+        for start in range(0, len(articles), 7):
+            added = writing.add(articles[start : start + 7])
+            joined += sum(a.assignment is not None and not a.assignment.new_story for a in added)
+            with SQLiteStore(db) as store:
+                whole = store.stories()
+            assert writing.stories("", None, None) == whole
+            assert reading.stories("", None, None) == whole
+            assert writing.stories("sheffield", None, None) == reading.stories("sheffield", None, None)
+        assert joined >= 10 and len(whole) < len(articles)  # most writes changed stories already listed
+        # Two unrelated stories of one day, then a digest that reuses both texts: it merges them.
+        orchid, library = pair = example_articles(
+            "unrelated/en-cornwall-orchid.txt", "unrelated/en-bristol-library-reopens.txt"
+        )
+        day = datetime(2025, 9, 1, 8, tzinfo=UTC)
+        two = [replace(a, id=f"m{i}", url=f"https://m{i}.example", published=day) for i, a in enumerate(pair)]
+        text = f"{orchid.text}\n\n{library.text}"
+        digest = Article(id="m2", text=text, url="https://m2.example/", language="en", published=day)
+        writing.add(two)
+        [merge] = writing.add([digest])
+        assert merge.assignment is not None and merge.assignment.merged
+        with SQLiteStore(db) as store:
+            whole = store.stories()
+        assert writing.stories("", None, None) == whole == reading.stories("", None, None)
+    finally:
+        writing.close()
+        if reading is not None:
+            reading.close()
 
 
 @pytest.mark.parametrize(

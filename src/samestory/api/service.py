@@ -1,6 +1,7 @@
 """What the HTTP API does, apart from HTTP: the store readers, the one writer, and traced stories.
 
-Reads open one SQLite connection per server thread (WAL: readers never wait for the writer). Everything that
+Reads open one SQLite connection per server thread (WAL: readers never wait for the writer); the story list is
+read once and the writer updates the stories each write touches (`Listing`). Everything that
 runs the language models in this process (compare, trace, the clusterer) goes through one lock, `ModelLock`:
 the encoder and spaCy are not known to be thread-safe (the sentence-vector cache is not), the clusterer is
 not, and this machine's cores are better used by one model call at a time than by several fighting over them.
@@ -19,11 +20,12 @@ Writers are not starved by anonymous work, three ways:
 
 from __future__ import annotations
 
+import bisect
 import logging
 import multiprocessing
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -35,10 +37,12 @@ from typing import Any, TypeVar
 from samestory import config
 from samestory.article import Article, utc
 from samestory.compare import Comparison, compare
+from samestory.compare import warm_up as warm_up_compare
 from samestory.compare.passages import split
-from samestory.embed import embed
-from samestory.errors import ConfigError, InputError, SamestoryError
-from samestory.store.base import Store, StoredArticle, StorySummary, fold, matches, searchable
+from samestory.embed import embed, use_threads
+from samestory.embed import threads as embed_threads
+from samestory.errors import ConfigError, InputError, SamestoryError, StoreError
+from samestory.store.base import Store, StoredArticle, StorySummary, fold, matches, searchable, story_order
 from samestory.store.sqlite import SQLiteStore
 from samestory.stories import Assignment, Clusterer, Provenance, in_publication_order, trace
 from samestory.stories.ingest import IngestStats, commit_batch, prepare, prepare_in_worker, worker_init
@@ -89,6 +93,40 @@ class ModelLock:
                 self._condition.notify_all()
 
 
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The story list in `story_order`, each story with its search text (`searchable`); `count`: the store's
+    article count it was read at (-1: kept up to date by this process's writer). Replaced, never changed:
+    a request holding one reads it while the writer makes the next."""
+
+    count: int
+    keys: list[tuple[bool, float, int, int]]
+    entries: list[tuple[StorySummary, str]]
+    key_of: dict[int, tuple[bool, float, int, int]]
+
+    @classmethod
+    def of(cls, summaries: list[StorySummary], count: int) -> Listing:
+        keys = [story_order(s) for s in summaries]
+        entries = [(s, searchable(s)) for s in summaries]
+        return cls(count, keys, entries, {s.id: key for s, key in zip(summaries, keys)})
+
+    def updated(self, touched: Iterable[int], fresh: list[StorySummary]) -> Listing:
+        """This list with the stories of `touched` as in `fresh` (those missing from it are gone: merged)."""
+        keys, entries, key_of = list(self.keys), list(self.entries), dict(self.key_of)
+        for story_id in touched:
+            old = key_of.pop(story_id, None)
+            if old is not None:
+                at = bisect.bisect_left(keys, old)
+                del keys[at], entries[at]
+        for summary in fresh:
+            key = story_order(summary)
+            at = bisect.bisect_left(keys, key)
+            keys.insert(at, key)
+            entries.insert(at, (summary, searchable(summary)))
+            key_of[summary.id] = key
+        return Listing(self.count, keys, entries, key_of)
+
+
 def search_bound(name: str, value: datetime | None) -> datetime | None:
     """A ?since= / ?until= date in UTC; an InputError (422) for one UTC can't hold."""
     if value is None:
@@ -118,12 +156,16 @@ class Service:
         self.anonymous_wait = config.API_ANONYMOUS_WAIT if anonymous_wait is None else anonymous_wait
         self._traces: OrderedDict[tuple[int, tuple[int, ...]], Provenance] = OrderedDict()
         self._traces_lock = threading.Lock()
-        # The story list with its search text, and the article count it was read at (a store only grows, and
-        # stories change only when an article is added, so the count tells when to read it again).
-        self._listing: tuple[int, list[tuple[StorySummary, str]]] = (-1, [])
+        # The story list, read once, then kept up to date by the writer (`_relist`); None until first read.
+        self._listing: Listing | None = None
         self._listing_lock = threading.Lock()
         self.clusterer = Clusterer(SQLiteStore(db_path)) if writable else None
+        if self.clusterer is not None:  # the clustering's judge loads its models now, not in the first write
+            threading.Thread(target=self._warm_up, name="samestory-warm-up", daemon=True).start()
         self.workers = workers
+        self._threads = embed_threads()
+        if workers > 0:  # the workers take the other cores: one BLAS thread for the encoder here (as ingest)
+            use_threads(1)
         self._pool = self._new_pool() if workers > 0 else None
         self._pool_lock = threading.Lock()
 
@@ -217,7 +259,31 @@ class Service:
 
         with self.models.hold(writer=True):
             commit_batch(self.clusterer, processed, vectors, IngestStats(), keep)
+            self._relist(assigned.values())
         return [Added(a, assigned.pop(a.id, None)) for a in articles]  # an id posted twice: added once
+
+    def _warm_up(self) -> None:
+        with self.models.hold(writer=True):
+            try:
+                warm_up_compare()
+            except SamestoryError as exc:  # the first write that needs the models will say it
+                log.warning("could not load the models of compare(): %s", exc)
+
+    def _relist(self, assigned: Iterable[Assignment]) -> None:
+        """Put the stories a committed batch changed (joined, founded or merged away) in the story list."""
+        touched = {story for a in assigned for story in (a.story_id, *a.merged)}
+        if not touched or self.clusterer is None:
+            return
+        try:
+            fresh = self.clusterer.store.stories(ids=list(touched))
+        except StoreError as exc:  # the batch is committed: the next read reads the list whole
+            log.warning("story list not updated after a write (%s); it will be read again", exc)
+            with self._listing_lock:
+                self._listing = None
+            return
+        with self._listing_lock:
+            if self._listing is not None:  # else the first read will read it whole
+                self._listing = self._listing.updated(touched, fresh)
 
     def stored(self, article_id: str) -> StoredArticle | None:
         store = self.reader()
@@ -233,14 +299,16 @@ class Service:
         return [s for s, text in self._summaries() if matches(s, text, words, since, until)]
 
     def _summaries(self) -> list[tuple[StorySummary, str]]:
-        store = self.reader()
-        count = store.count()
-        # One thread reads the list after a write; the others wait for it and find it cached (each reading it
-        # would multiply a read that takes ~1 s at 100,000 articles by the requests in flight).
+        """The story list with each story's search text. A writable service reads it once and its writer keeps
+        it up to date; a read-only one reads it again when the store has more articles (another process wrote:
+        a store only grows, and stories change only when an article is added)."""
+        count = self.reader().count() if self.clusterer is None else -1
+        # One thread reads the list; the others wait for it and find it cached (each reading it would multiply
+        # a read that takes ~1 s at 100,000 articles by the requests in flight).
         with self._listing_lock:
-            if self._listing[0] != count:
-                self._listing = (count, [(s, searchable(s)) for s in store.stories()])
-            return self._listing[1]
+            if self._listing is None or self._listing.count != count:
+                self._listing = Listing.of(self.reader().stories(), count)
+            return self._listing.entries
 
     def story(self, story_id: int) -> tuple[list[StoredArticle], Provenance] | None:
         """A story's articles and its trace (cached until the story changes); None when there is no such story."""
@@ -271,6 +339,7 @@ class Service:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+            use_threads(self._threads)
         with self.models.hold(writer=True):
             if self.clusterer is not None:
                 self.clusterer.close()

@@ -20,7 +20,7 @@ from samestory.compare.relation import SAME_STORY, Relation, decide
 from samestory.embed import mean_vector
 from samestory.text import jaccard, normalize, shingles, words
 
-__all__ = ["Comparison", "Evidence", "Passage", "compare"]
+__all__ = ["Comparison", "Evidence", "Passage", "compare", "warm_up"]
 
 
 @dataclass(slots=True)
@@ -136,4 +136,15 @@ def compare(a: Article, b: Article, *, model: ScoreModel | None = None) -> Compa
         added=alignment.only_in_b,
         dropped=alignment.only_in_a,
         evidence=evidence,
+    )
+
+
+def warm_up() -> None:
+    """Load what `compare` loads on first use (the sentence encoder, the score model: ~3 s), by comparing two
+    short texts: a server does it at start rather than inside the first request that needs it."""
+    english = "The council met on Monday. It voted to close the bridge."
+    german = "Der Rat tagte am Montag. Er stimmte für die Schließung der Brücke."
+    compare(
+        Article(id="warm-up-en", text=english, language="en"),
+        Article(id="warm-up-de", text=german, language="de"),
     )

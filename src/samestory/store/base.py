@@ -15,7 +15,7 @@ from typing import Protocol
 
 from unidecode import unidecode
 
-from samestory.article import Article, utc
+from samestory.article import Article, timestamp, utc
 
 
 @dataclass(slots=True)
@@ -92,6 +92,12 @@ class StorySummary:
             "languages": self.languages,
             "sources": self.sources,
         }
+
+
+def story_order(summary: StorySummary) -> tuple[bool, float, int, int]:
+    """The order of the story list: last seen latest first (undated last), then the larger, then the older."""
+    last = timestamp(summary.last_seen)
+    return (last is None, -(last or 0.0), -summary.size, summary.id)
 
 
 def fold(text: str) -> str:
@@ -185,8 +191,10 @@ class Store(Protocol):
         """The articles of a story, earliest published first."""
         ...
 
-    def stories(self, since: datetime | None = None) -> list[StorySummary]:
-        """Every story (last seen on or after `since`), most recently seen first."""
+    def stories(
+        self, since: datetime | None = None, *, ids: Sequence[int] | None = None
+    ) -> list[StorySummary]:
+        """Every story (last seen on or after `since`; only those of `ids` when given), in `story_order`."""
         ...
 
     def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:

@@ -18,7 +18,7 @@ from typing import Any, Self
 from samestory.article import Article
 from samestory.config import READ_TITLE_MAX_CHARS
 from samestory.errors import StoreError
-from samestory.store.base import Join, StoredArticle, StorySummary
+from samestory.store.base import Join, StoredArticle, StorySummary, story_order
 from samestory.text import headline
 
 log = logging.getLogger(__name__)
@@ -221,21 +221,30 @@ class SQLiteStore:
         )
         return self._stored(rows)
 
-    def stories(self, since: datetime | None = None) -> list[StorySummary]:
-        rows = self._execute(
-            """
-            SELECT story_id, MIN(published), MAX(published), COUNT(*),
-                   GROUP_CONCAT(DISTINCT language), GROUP_CONCAT(DISTINCT source),
-                   (SELECT json_array(title, substr(json_extract(data, '$.text'), 1, ?)) FROM articles h
-                    WHERE h.story_id = a.story_id
-                    ORDER BY COALESCE(h.title, '') = '', h.published IS NULL, h.published, h.seq LIMIT 1)
-            FROM articles a GROUP BY story_id
-            HAVING ? IS NULL OR MAX(published) >= ?
-            ORDER BY MAX(published) IS NULL, MAX(published) DESC, COUNT(*) DESC, story_id
-            """,
-            (4 * READ_TITLE_MAX_CHARS, *(_in_utc(since),) * 2),
-        )
-        return [
+    def stories(
+        self, since: datetime | None = None, *, ids: Sequence[int] | None = None
+    ) -> list[StorySummary]:
+        if ids is None:
+            groups: list[list[int]] = [[]]  # every story
+        else:  # those of `ids`, 500 at a time (SQLite's limit on variables)
+            chosen = sorted(set(ids))
+            groups = [chosen[start : start + 500] for start in range(0, len(chosen), 500)]
+        rows: list[tuple[Any, ...]] = []
+        for among in groups:
+            rows += self._execute(
+                f"""
+                SELECT story_id, MIN(published), MAX(published), COUNT(*),
+                       GROUP_CONCAT(DISTINCT language), GROUP_CONCAT(DISTINCT source),
+                       (SELECT json_array(title, substr(json_extract(data, '$.text'), 1, ?)) FROM articles h
+                        WHERE h.story_id = a.story_id
+                        ORDER BY COALESCE(h.title, '') = '', h.published IS NULL, h.published, h.seq LIMIT 1)
+                FROM articles a {f"WHERE story_id IN ({','.join('?' * len(among))})" if among else ""}
+                GROUP BY story_id
+                HAVING ? IS NULL OR MAX(published) >= ?
+                """,
+                (4 * READ_TITLE_MAX_CHARS, *among, *(_in_utc(since),) * 2),
+            ).fetchall()
+        summaries = [
             StorySummary(
                 id=story_id,
                 headline=headline_of_row(head),
@@ -247,6 +256,7 @@ class SQLiteStore:
             )
             for story_id, first, last, size, languages, sources, head in rows
         ]
+        return sorted(summaries, key=story_order)
 
     def articles(self, after_seq: int = 0) -> Iterator[StoredArticle]:
         cursor = self.connection.cursor()
