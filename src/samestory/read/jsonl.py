@@ -25,6 +25,7 @@ from samestory.read._source import STREAM_ERRORS, Source, describe, lines, undec
 _CHUNK = 2**20
 _MAX_DEPTH = 1024  # orjson's limit on nested arrays and objects
 _SPACE = re.compile(r"[ \t\n\r]*")
+_BLANK = " \t\n\r"  # JSON's whitespace (RFC 8259): a line of nothing else is blank; "\x1f" is not
 
 
 def read_jsonl(source: Source, fields: Fields, encoding: str) -> Iterator[Article | InputError]:
@@ -35,7 +36,7 @@ def read_jsonl(source: Source, fields: Fields, encoding: str) -> Iterator[Articl
             where = f"{source.name}:{line.number}"
             if line.problem:
                 yield InputError(where, line.problem)
-            elif (line.data if utf8 else line.text).strip():
+            elif line.data.strip(_BLANK.encode()) if utf8 else line.text.strip(_BLANK):
                 record, problem = _parse(line.data if utf8 else line.text, encoding)
                 yield InputError(where, problem) if problem else fields.article(record, where)
 
