@@ -36,6 +36,7 @@ minhash_bands (key, row), indexed by key.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -720,6 +721,34 @@ class _Found:
         return cls(empty, empty, empty.astype(float), empty.astype(float))
 
 
+class _ShingleSets:
+    """The shingle hashes of rows as sketched, kept batch by batch as flat arrays (4 bytes a shingle, 8 a row:
+    no Python object per row, whose overhead would outweigh a short text's shingles). Sorted and made distinct
+    only where a check needs them: most rows are never checked."""
+
+    def __init__(self) -> None:
+        self.first: list[int] = []  # the first row of each batch; a batch's rows are consecutive
+        self.batches: list[tuple[np.ndarray, np.ndarray]] = []  # (offsets, values) of each batch
+        self.dropped: set[int] = set()
+
+    def add(self, first: int, values: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> None:
+        """The sets of texts `which` of a sketched batch, as rows first, first + 1, ..."""
+        counts = offsets[which + 1] - offsets[which]
+        self.first.append(first)
+        self.batches.append((np.r_[0, np.cumsum(counts)], values[_ranges(offsets[which], counts)]))
+
+    def get(self, row: int) -> np.ndarray | None:
+        at = bisect.bisect_right(self.first, row) - 1
+        if at < 0 or row in self.dropped:
+            return None
+        offsets, values = self.batches[at]
+        i = row - self.first[at]
+        return values[offsets[i] : offsets[i + 1]] if i < len(offsets) - 1 else None
+
+    def drop(self, rows: np.ndarray) -> None:
+        self.dropped.update(rows.tolist())
+
+
 class _Components:
     """Union-find over rows."""
 
@@ -783,8 +812,7 @@ class MinHashIndex:
         self.threshold, self.shingle, self.num_perm, self.seed = threshold, shingle, num_perm, seed
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch, self.max_candidates = keep_shingles, batch, max_candidates
-        self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
-        self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
+        self._shingles = _ShingleSets()  # of the rows added in this session (keep_shingles=True)
         meta = {
             "shingle": str(shingle),
             "num_perm": str(num_perm),
@@ -897,7 +925,7 @@ class MinHashIndex:
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
         if sk.shingles is not None:
-            self._shingles.update(zip(rows.tolist(), (sk.shingles_of(i) for i in index.tolist())))
+            self._shingles.add(int(rows[0]), sk.shingles, sk.offsets, index)
         found = _Found.none()
         if len(cand):
             in_batch = cand[:, 1] >= rows[0]
@@ -917,9 +945,9 @@ class MinHashIndex:
                     match[k] = False  # connected already: nothing to check
                     continue
                 if near[k]:
-                    new_set, other_set = self._distinct_shingles(new_row), self._distinct_shingles(other_row)
+                    new_set, other_set = self._shingles.get(new_row), self._shingles.get(other_row)
                     if new_set is not None and other_set is not None:
-                        verified[k] = jaccard(new_set, other_set, prepared=True)
+                        verified[k] = jaccard(new_set, other_set)
                         match[k] = verified[k] >= self.threshold
                 if match[k] and components is not None:
                     components.union(new_row, other_row)
@@ -1006,22 +1034,11 @@ class MinHashIndex:
             chunk = rows[start : start + 10_000]
             keys = _band_keys(self._store.signatures(chunk), self.bands, self.rows)
             self._store.delete(chunk, keys)
-            for r in chunk.tolist():
-                self._shingles.pop(r, None)
-                self._prepared.discard(r)
-
-    def _distinct_shingles(self, row: int) -> np.ndarray | None:
-        """The sorted distinct shingle hashes of a row added in this session (computed once, then kept)."""
-        found = self._shingles.get(row)
-        if found is not None and row not in self._prepared:
-            found = self._shingles[row] = distinct(found)
-            self._prepared.add(row)
-        return found
+            self._shingles.drop(chunk)
 
     def describe(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray | None]]:
-        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes
-        (None unless added in this session with keep_shingles=True), as kept: not copied into sorted distinct
-        arrays here, which for every article of a large run would double the memory they take."""
+        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes as
+        sketched (None unless added in this session with keep_shingles=True)."""
         sets = [self._shingles.get(r) for r in rows.tolist()]
         return self._store.ids(rows.tolist()), self._store.published(rows), self._store.signatures(rows), sets
 
