@@ -312,25 +312,36 @@ def clean(article: Article) -> Article:
     Cleaning is computed from `raw_text` when it is already set, so cleaning twice changes nothing.
     """
     raw = article.raw_text if article.raw_text is not None else article.text
+    text, removed = _cleaned(raw, article.title, article.language)
+    return _set(article, raw, raw if text is None else text, removed)
+
+
+def _cleaned(raw: str, title: str, language: str | None) -> tuple[str | None, list[Removal]]:
+    """The text without its boilerplate (None when that is `raw` itself) and the removals."""
     text, removed = raw, []
     # A removal can leave a new line start ("Publicidad ALSO READ"), so rules run again until nothing changes.
     for _ in range(config.CLEAN_MAX_PASSES):
-        cleaned, more = _apply(text, _find(text, article.title, article.language))
+        cleaned, more = _apply(text, _find(text, title, language))
         removed += more
         done = not more or cleaned == text  # without removals only blank lines changed: no new matches
         text = cleaned
         if done:
             break
+    return (None if text == raw else text), removed
+
+
+def _set(article: Article, raw: str, text: str, removed: list[Removal]) -> Article:
     article.raw_text = raw
     article.text, article.removed = text, removed
-    if article.removed:
-        log.debug("%s: removed %d pieces", article.id, len(article.removed))
+    if removed:
+        log.debug("%s: removed %d pieces", article.id, len(removed))
     return article
 
 
 def clean_all(articles: Iterable[Article], *, workers: int = 0, chunk: int = 256) -> Iterator[Article]:
     """`clean` over a stream, in order; with `workers`, in that many processes, `chunk` articles at a time and
-    at most two chunks a worker in flight (memory stays bounded whatever the stream's length)."""
+    at most two chunks a worker in flight (memory stays bounded whatever the stream's length). Only what the
+    rules read goes to a worker (text, title, language) and only what changed comes back."""
     if workers < 1:
         return map(clean, articles)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -342,18 +353,26 @@ def _cleaned_by(
     pool: ProcessPoolExecutor, articles: Iterable[Article], workers: int, chunk: int
 ) -> Iterator[Article]:
     stream = iter(articles)
-    pending: deque[Future[list[Article]]] = deque()
+    pending: deque[tuple[list[Article], list[str], Future[list[tuple[str | None, list[Removal]]]]]] = deque()
+
+    def done() -> Iterator[Article]:
+        batch, raws, future = pending.popleft()
+        for article, raw, (text, removed) in zip(batch, raws, future.result()):
+            yield _set(article, raw, raw if text is None else text, removed)
+
     with pool:
         while batch := list(islice(stream, chunk)):
-            pending.append(pool.submit(_clean_batch, batch))
+            raws = [a.raw_text if a.raw_text is not None else a.text for a in batch]
+            work = [(raw, a.title, a.language) for raw, a in zip(raws, batch)]
+            pending.append((batch, raws, pool.submit(_clean_batch, work)))
             if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
+                yield from done()
         while pending:
-            yield from pending.popleft().result()
+            yield from done()
 
 
-def _clean_batch(articles: list[Article]) -> list[Article]:
-    return [clean(a) for a in articles]
+def _clean_batch(work: list[tuple[str, str, str | None]]) -> list[tuple[str | None, list[Removal]]]:
+    return [_cleaned(raw, title, language) for raw, title, language in work]
 
 
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
