@@ -278,25 +278,6 @@ def _lowered(text: str) -> str:
     return text.lower()
 
 
-def _may_repeat(text: str) -> bool:
-    """False when no line has all its words in another line (so no line repeats another): first the longest
-    word of its longest token is looked for in the other lines, then, when it is found there, every word."""
-    folded = [f for f in unicodedata.normalize("NFKC", text).casefold().split("\n") if f.strip()]
-    if len(folded) < 2:
-        return False
-    joined = "\n".join(folded)
-    for line in folded:
-        found = WORD.findall(max(line.split(), key=len))
-        if not found:
-            return True  # no word in the longest token: look the long way
-        word = max(found, key=len)
-        if joined.count(word) > line.count(word) and all(
-            joined.count(w) > line.count(w) for w in sorted(set(WORD.findall(line)), key=len, reverse=True)
-        ):
-            return True
-    return False
-
-
 @dataclass(slots=True)
 class _Span:
     """A range of the text being cleaned, and the rule that removes it."""
@@ -423,7 +404,7 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if start in kinds_at or start in gated:
             spans.extend(_inline(text, lead, tail, language, kinds_at.get(start, set())))
     spans.extend(_bios(text, lines, author_lines, spans))
-    if sum(end > start for start, end in lines) > 1 and (spans or _may_repeat(text)):  # a repeat needs 2 lines
+    if sum(end > start for start, end in lines) > 1:  # a repeat needs 2 lines
         spans.extend(_repeats(text, lines, spans))
     return spans
 
@@ -587,14 +568,17 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> list[_Span]:
     """Lines repeated verbatim (the later copy goes) or contained in a longer line (the shorter one goes)."""
-    keys: list[tuple[int, int, str]] = []
-    for start, end in lines:
-        key = normalize(_kept(text, start, end, spans))
-        if key:
-            keys.append((*_trim(text, start, end), key))
+    touching = _spans_by_line(lines, spans)
+    pieces = [
+        _kept(text, start, end, touching[i]) if i in touching else text[start:end] for i, (start, end) in enumerate(lines)
+    ]
+    # `normalize` of every line in one call: no character's NFKC form or case fold holds a line break, and NFKC
+    # composes nothing across one, so the folded text splits back into the lines' own forms
+    folded = unicodedata.normalize("NFKC", "\n".join(pieces)).casefold().split("\n")
+    keys = [(i, key) for i, key in enumerate(" ".join(WORD.findall(f)) for f in folded) if key]
     # All keys in one string, longest first, each padded with spaces and on its own line (a key has no line
     # break, so a match never spans two): a key is in a longer one when found before the first key of its length.
-    by_length = sorted({key for _, _, key in keys}, key=len, reverse=True)
+    by_length = sorted({key for _, key in keys}, key=len, reverse=True)
     longer = "\n".join(f" {key} " for key in by_length)
     first_of_length: dict[int, int] = {}
     at = 0
@@ -603,13 +587,23 @@ def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> lis
         at += len(key) + 3
     found: list[_Span] = []
     seen: set[str] = set()
-    for start, end, key in keys:
-        if len(key.split()) < config.CLEAN_MIN_REPEAT_WORDS:
+    for i, key in keys:
+        if key.count(" ") + 1 < config.CLEAN_MIN_REPEAT_WORDS:
             continue
         if key in seen or longer.find(f" {key} ", 0, first_of_length[len(key)]) >= 0:
-            found.append(_Span(start, end, "repeated_paragraph"))
+            found.append(_Span(*_trim(text, *lines[i]), "repeated_paragraph"))
         seen.add(key)
     return found
+
+
+def _spans_by_line(lines: list[tuple[int, int]], spans: list[_Span]) -> dict[int, list[_Span]]:
+    """The spans that may overlap each line (by line index; lines no span reaches are left out)."""
+    starts = [start for start, _ in lines]
+    out: dict[int, list[_Span]] = {}
+    for span in spans:
+        for i in range(max(bisect.bisect_right(starts, span.start) - 1, 0), bisect.bisect_left(starts, span.end)):
+            out.setdefault(i, []).append(span)
+    return out
 
 
 def _kept(text: str, start: int, end: int, spans: list[_Span]) -> str:
