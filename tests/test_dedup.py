@@ -342,3 +342,26 @@ def test_cli_dedup_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert g["earliest"] == g["members"][0]["id"]
         assert {m["id"] for m in g["members"][1:]} == {c for c, o in planted.items() if o == g["earliest"]}
         assert all(m["verified"] >= 0.8 for m in g["members"])
+
+
+def test_shingle_sets_follow_their_rows_across_skipped_articles_and_removal() -> None:
+    texts = [story(i) for i in range(6)]
+    articles = [
+        Article(id="s0", text=texts[0]),
+        Article(id="empty", text=" ... "),
+        Article(id="s1", text=texts[1]),
+        Article(id="s0", text=texts[2]),  # a repeated id: skipped
+        Article(id="s2", text=texts[3]),
+        Article(id="s3", text=texts[4]),
+        Article(id="s4", text=texts[5]),
+    ]
+    with MinHashIndex(keep_shingles=True, batch=3) as index:
+        index.add(articles)
+        rows = np.array(sorted(index._store.row_of(["s0", "s1", "s2", "s3", "s4"]).values()), dtype=np.int64)
+        ids, _, _, sets = index.describe(rows)
+        assert ids == ["s0", "s1", "s2", "s3", "s4"]
+        for text, got in zip([texts[0], texts[1], texts[3], texts[4], texts[5]], sets):
+            own = sketch([text], shingle=3, num_perm=128, seed=1, keep_shingles=True).shingles
+            assert got is not None and own is not None and np.array_equal(got, own)
+        index.remove("s1")
+        assert index.describe(rows[1:2])[3] == [None]
