@@ -409,8 +409,9 @@ def stages(path: Path, n: int, threshold: float, shingle: int) -> None:
     find_duplicates(cleaned, threshold=threshold, shingle=shingle)
     kernel = time.process_time() - used
     imports = subprocess.run(
-        [sys.executable, "-c", "import time; import samestory.cli, samestory.read, samestory.clean, "
-         "samestory.dedup; print(time.process_time())"], capture_output=True, text=True, check=True
+        [sys.executable, "-c", ("import time; import samestory.cli, samestory.read, samestory.clean, "
+                                "samestory.dedup; print(time.process_time())")],
+        capture_output=True, text=True, check=True,
     ).stdout
     per = {"read": read, "clean": cleaning, "kernel (sketch + index + groups)": kernel}
     print("CPU µs an article: " + ", ".join(f"{k} {v / n * 1e6:.1f}" for k, v in per.items())
