@@ -27,7 +27,7 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import MinHashIndex, distinct, jaccard
+from samestory.index.minhash import MinHashIndex, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +100,12 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _exact_to_first(sets: list[np.ndarray | None], members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
-    """Exact Jaccard of each member's shingle set to its first's (NaN where a set is missing); each first's
-    distinct set made once, the members' on the way."""
+    """Exact Jaccard of each member's shingle set (sorted, distinct) to its first's (NaN where one is missing)."""
     out = np.full(len(members), np.nan)
-    first_set: dict[int, np.ndarray] = {}
     for k, (m, f) in enumerate(zip(members.tolist(), firsts.tolist())):
         a, b = sets[m], sets[f]
         if a is not None and b is not None:
-            if f not in first_set:
-                first_set[f] = distinct(b)
-            out[k] = 1.0 if m == f else jaccard(distinct(a), first_set[f], prepared=True)
+            out[k] = 1.0 if m == f else jaccard(a, b, prepared=True)
     return out
 
 

@@ -722,28 +722,50 @@ class _Found:
 
 
 class _ShingleSets:
-    """The shingle hashes of rows as sketched, kept batch by batch as flat arrays (4 bytes a shingle, 8 a row:
-    no Python object per row, whose overhead would outweigh a short text's shingles). Sorted and made distinct
-    only where a check needs them: most rows are never checked."""
+    """The shingle hashes of rows, kept batch by batch as flat arrays (4 bytes a shingle, 12 a row: no Python
+    object per row, whose overhead would outweigh a short text's shingles). A row's segment is sorted and its
+    repeats moved out in place the first time it is asked for (most rows never are), and stays so."""
 
     def __init__(self) -> None:
         self.first: list[int] = []  # the first row of each batch; a batch's rows are consecutive
-        self.batches: list[tuple[np.ndarray, np.ndarray]] = []  # (offsets, values) of each batch
+        # of each batch: offsets, values, and each row's number of distinct values (-1: not sorted yet)
+        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.dropped: set[int] = set()
 
     def add(self, first: int, values: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> None:
-        """The sets of texts `which` of a sketched batch, as rows first, first + 1, ..."""
+        """The shingles of texts `which` of a sketched batch, as rows first, first + 1, ..."""
         counts = offsets[which + 1] - offsets[which]
         self.first.append(first)
-        self.batches.append((np.r_[0, np.cumsum(counts)], values[_ranges(offsets[which], counts)]))
+        self.batches.append(
+            (np.r_[0, np.cumsum(counts)], values[_ranges(offsets[which], counts)], np.full(len(which), -1, np.int32))
+        )
 
     def get(self, row: int) -> np.ndarray | None:
+        """The sorted distinct shingle hashes of a row (None when it was not added, or dropped)."""
         at = bisect.bisect_right(self.first, row) - 1
         if at < 0 or row in self.dropped:
             return None
-        offsets, values = self.batches[at]
+        offsets, values, distinct_counts = self.batches[at]
         i = row - self.first[at]
-        return values[offsets[i] : offsets[i + 1]] if i < len(offsets) - 1 else None
+        if i >= len(distinct_counts):
+            return None
+        if distinct_counts[i] < 0:
+            segment = values[offsets[i] : offsets[i + 1]]
+            segment.sort()
+            distinct_counts[i] = _drop_repeats(segment)
+        return values[offsets[i] : offsets[i] + distinct_counts[i]]
+
+    def jaccards(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """The exact Jaccard similarity of each pair of rows (NaN where a set is missing), in one compiled pass
+        over the sets of the rows involved."""
+        involved, at = np.unique(np.r_[rows, others], return_inverse=True)
+        sets = [self.get(r) for r in involved.tolist()]
+        missing = np.array([s is None for s in sets], dtype=bool)
+        lengths = np.array([0 if s is None else len(s) for s in sets], dtype=np.int64)
+        flat = np.concatenate([s for s in sets if s is not None] or [np.zeros(0, np.uint32)])
+        out = _pair_jaccards(flat, np.r_[0, np.cumsum(lengths)], at[: len(rows)], at[len(rows) :])
+        out[missing[at[: len(rows)]] | missing[at[len(rows) :]]] = np.nan
+        return out
 
     def drop(self, rows: np.ndarray) -> None:
         self.dropped.update(rows.tolist())
@@ -882,9 +904,9 @@ class MinHashIndex:
         self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
     ) -> list[np.ndarray]:
         """Index articles like `add`; return the groups (rows, two or more) that their matches connect, with
-        the articles indexed before. Holds no match once its batch is done, and checks no candidate already
-        connected to the new article: templated records, nearly all matching each other, cost what distinct
-        ones do in time and memory."""
+        the articles indexed before. Holds no match once its batch is done, and checks a batch's candidates
+        in one compiled pass: templated records, whose candidates are many and all near the threshold, cost
+        about what distinct ones do in time and memory."""
         components = _Components()
         for _ in self._add_all(articles, progress, components):
             pass
@@ -904,8 +926,7 @@ class MinHashIndex:
                 progress(len(batch))
 
     def _add_batch(self, batch: list[Article], sk: Sketches, components: _Components | None = None) -> _Found:
-        """Index a batch; its matches. With `components`, matches join them there, and a candidate already in
-        the new article's component is neither checked nor returned."""
+        """Index a batch; its matches. With `components`, matches join them there."""
         keep = ~sk.empty
         seen: set[str] = set()
         known = self._store.row_of([a.id for a in batch])
@@ -937,21 +958,13 @@ class MinHashIndex:
             close = estimated > self.threshold - config.MINHASH_VERIFY_MARGIN  # the rest are false candidates
             cand, estimated = cand[close], estimated[close]
             verified = np.full(len(cand), np.nan)
-            near = estimated < self.threshold + config.MINHASH_VERIFY_MARGIN
-            match = estimated >= self.threshold
-            for k, (i, other_row) in enumerate(cand.tolist()):
-                new_row = int(rows[i])
-                if components is not None and components.find(new_row) == components.find(other_row):
-                    match[k] = False  # connected already: nothing to check
-                    continue
-                if near[k]:
-                    new_set, other_set = self._shingles.get(new_row), self._shingles.get(other_row)
-                    if new_set is not None and other_set is not None:
-                        verified[k] = jaccard(new_set, other_set)
-                        match[k] = verified[k] >= self.threshold
-                if match[k] and components is not None:
-                    components.union(new_row, other_row)
+            near = np.flatnonzero(estimated < self.threshold + config.MINHASH_VERIFY_MARGIN)
+            verified[near] = self._shingles.jaccards(rows[cand[near, 0]], cand[near, 1])
+            match = np.where(np.isnan(verified), estimated, verified) >= self.threshold
             found = _Found(rows[cand[match, 0]], cand[match, 1], estimated[match], verified[match])
+            if components is not None:
+                for new_row, other_row in zip(found.rows.tolist(), found.others.tolist()):
+                    components.union(new_row, other_row)
         self._store.insert(rows, ids, published, time.time(), sigs, keys, order)
         return found
 
@@ -1037,8 +1050,8 @@ class MinHashIndex:
             self._shingles.drop(chunk)
 
     def describe(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray | None]]:
-        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes as
-        sketched (None unless added in this session with keep_shingles=True)."""
+        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and sorted distinct
+        shingle hashes (None unless added in this session with keep_shingles=True)."""
         sets = [self._shingles.get(r) for r in rows.tolist()]
         return self._store.ids(rows.tolist()), self._store.published(rows), self._store.signatures(rows), sets
 
@@ -1084,6 +1097,21 @@ def _shared(a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled
             i += 1
             j += 1
     return shared
+
+
+@numba.njit(nogil=True, cache=True)
+def _pair_jaccards(flat, offsets, a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """`jaccard` of the sorted distinct sets flat[offsets[a[k]]:offsets[a[k] + 1]] and those of b[k], each k."""
+    out = np.empty(len(a))
+    for k in range(len(a)):
+        x = flat[offsets[a[k]] : offsets[a[k] + 1]]
+        y = flat[offsets[b[k]] : offsets[b[k] + 1]]
+        if not len(x) and not len(y):
+            out[k] = 1.0
+            continue
+        shared = _shared(x, y)
+        out[k] = shared / (len(x) + len(y) - shared)
+    return out
 
 
 def jaccard(a: np.ndarray, b: np.ndarray, *, prepared: bool = False) -> float:
