@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from samestory.article import Article
 from samestory.dedup import find_duplicates
 from samestory.errors import ConfigError
-from samestory.index.minhash import MinHashIndex, jaccard, lsh_params, sketch, word_hashes
+from samestory.index.minhash import MinHashIndex, distinct, jaccard, lsh_params, sketch, word_hashes
 from samestory.text import words
 
 VOCAB = [
@@ -341,3 +341,27 @@ def test_cli_dedup_json(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
         assert g["earliest"] == g["members"][0]["id"]
         assert {m["id"] for m in g["members"][1:]} == {c for c, o in planted.items() if o == g["earliest"]}
         assert all(m["verified"] >= 0.8 for m in g["members"])
+
+
+def test_shingle_sets_follow_their_rows_across_skipped_articles_and_removal() -> None:
+    """Each indexed row's set (sorted, distinct) is its own text's, whatever was skipped around it."""
+    texts = [story(i) for i in range(6)]
+    articles = [
+        Article(id="s0", text=texts[0]),
+        Article(id="empty", text=" ... "),
+        Article(id="s1", text=texts[1]),
+        Article(id="s0", text=texts[2]),  # a repeated id: skipped
+        Article(id="s2", text=texts[3]),
+        Article(id="s3", text=texts[4]),
+        Article(id="s4", text=texts[5]),
+    ]
+    with MinHashIndex(keep_shingles=True, batch=3) as index:
+        index.add(articles)
+        rows = np.array(sorted(index._store.row_of(["s0", "s1", "s2", "s3", "s4"]).values()), dtype=np.int64)
+        ids, _, _, sets = index.describe(rows)
+        assert ids == ["s0", "s1", "s2", "s3", "s4"]
+        for text, got in zip([texts[0], texts[1], texts[3], texts[4], texts[5]], sets):
+            own = sketch([text], shingle=3, num_perm=128, seed=1, keep_shingles=True).shingles
+            assert got is not None and own is not None and np.array_equal(got, distinct(own))
+        index.remove("s1")
+        assert index.describe(rows[1:2])[3] == [None]

@@ -117,8 +117,15 @@ def utc(value: datetime) -> datetime:
 
 
 def clean_string(text: str) -> str:
-    """`text` with each lone surrogate replaced by U+FFFD (the only thing a Python str holds that UTF-8 can't)."""
-    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+    """`text` with each lone surrogate replaced by U+FFFD (the only thing a Python str holds that UTF-8 can't:
+    trying to encode it tells, at ~3x the speed of a regex search)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def clean_value(value: Any) -> Any:

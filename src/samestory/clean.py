@@ -279,25 +279,6 @@ def _lowered(text: str) -> str:
     return text.lower()
 
 
-def _may_repeat(text: str) -> bool:
-    """False when no line has all its words in another line (so no line repeats another): first the longest
-    word of its longest token is looked for in the other lines, then, when it is found there, every word."""
-    folded = [f for f in unicodedata.normalize("NFKC", text).casefold().split("\n") if f.strip()]
-    if len(folded) < 2:
-        return False
-    joined = "\n".join(folded)
-    for line in folded:
-        found = WORD.findall(max(line.split(), key=len))
-        if not found:
-            return True  # no word in the longest token: look the long way
-        word = max(found, key=len)
-        if joined.count(word) > line.count(word) and all(
-            joined.count(w) > line.count(w) for w in sorted(set(WORD.findall(line)), key=len, reverse=True)
-        ):
-            return True
-    return False
-
-
 @dataclass(slots=True)
 class _Span:
     """A range of the text being cleaned, and the rule that removes it."""
@@ -313,25 +294,36 @@ def clean(article: Article) -> Article:
     Cleaning is computed from `raw_text` when it is already set, so cleaning twice changes nothing.
     """
     raw = article.raw_text if article.raw_text is not None else article.text
+    text, removed = _cleaned(raw, article.title, article.language)
+    return _set(article, raw, raw if text is None else text, removed)
+
+
+def _cleaned(raw: str, title: str, language: str | None) -> tuple[str | None, list[Removal]]:
+    """The text without its boilerplate (None when that is `raw` itself) and the removals."""
     text, removed = raw, []
     # A removal can leave a new line start ("Publicidad ALSO READ"), so rules run again until nothing changes.
     for _ in range(config.CLEAN_MAX_PASSES):
-        cleaned, more = _apply(text, _find(text, article.title, article.language))
+        cleaned, more = _apply(text, _find(text, title, language))
         removed += more
         done = not more or cleaned == text  # without removals only blank lines changed: no new matches
         text = cleaned
         if done:
             break
+    return (None if text == raw else text), removed
+
+
+def _set(article: Article, raw: str, text: str, removed: list[Removal]) -> Article:
     article.raw_text = raw
     article.text, article.removed = text, removed
-    if article.removed:
-        log.debug("%s: removed %d pieces", article.id, len(article.removed))
+    if removed:
+        log.debug("%s: removed %d pieces", article.id, len(removed))
     return article
 
 
 def clean_all(articles: Iterable[Article], *, workers: int = 0, chunk: int = 256) -> Iterator[Article]:
     """`clean` over a stream, in order; with `workers`, in that many processes, `chunk` articles at a time and
-    at most two chunks a worker in flight (memory stays bounded whatever the stream's length)."""
+    at most two chunks a worker in flight (memory stays bounded whatever the stream's length). Only what the
+    rules read goes to a worker (text, title, language) and only what changed comes back."""
     if workers < 1:
         return map(clean, articles)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -343,18 +335,26 @@ def _cleaned_by(
     pool: ProcessPoolExecutor, articles: Iterable[Article], workers: int, chunk: int
 ) -> Iterator[Article]:
     stream = iter(articles)
-    pending: deque[Future[list[Article]]] = deque()
+    pending: deque[tuple[list[Article], list[str], Future[list[tuple[str | None, list[Removal]]]]]] = deque()
+
+    def done() -> Iterator[Article]:
+        batch, raws, future = pending.popleft()
+        for article, raw, (text, removed) in zip(batch, raws, future.result()):
+            yield _set(article, raw, raw if text is None else text, removed)
+
     with pool:
         while batch := list(islice(stream, chunk)):
-            pending.append(pool.submit(_clean_batch, batch))
+            raws = [a.raw_text if a.raw_text is not None else a.text for a in batch]
+            work = [(raw, a.title, a.language) for raw, a in zip(raws, batch)]
+            pending.append((batch, raws, pool.submit(_clean_batch, work)))
             if len(pending) >= 2 * workers:
-                yield from pending.popleft().result()
+                yield from done()
         while pending:
-            yield from pending.popleft().result()
+            yield from done()
 
 
-def _clean_batch(articles: list[Article]) -> list[Article]:
-    return [clean(a) for a in articles]
+def _clean_batch(work: list[tuple[str, str, str | None]]) -> list[tuple[str | None, list[Removal]]]:
+    return [_cleaned(raw, title, language) for raw, title, language in work]
 
 
 def _find(text: str, title: str, language: str | None) -> list[_Span]:
@@ -405,7 +405,7 @@ def _find(text: str, title: str, language: str | None) -> list[_Span]:
         if start in kinds_at or start in gated:
             spans.extend(_inline(text, lead, tail, language, kinds_at.get(start, set())))
     spans.extend(_bios(text, lines, author_lines, spans))
-    if sum(end > start for start, end in lines) > 1 and (spans or _may_repeat(text)):  # a repeat needs 2 lines
+    if sum(end > start for start, end in lines) > 1:  # a repeat needs 2 lines
         spans.extend(_repeats(text, lines, spans))
     return spans
 
@@ -567,14 +567,17 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> list[_Span]:
     """Lines repeated verbatim (the later copy goes) or contained in a longer line (the shorter one goes)."""
-    keys: list[tuple[int, int, str]] = []
-    for start, end in lines:
-        key = normalize(_kept(text, start, end, spans))
-        if key:
-            keys.append((*_trim(text, start, end), key))
+    touching = _spans_by_line(lines, spans)
+    pieces = [
+        _kept(text, start, end, touching[i]) if i in touching else text[start:end] for i, (start, end) in enumerate(lines)
+    ]
+    # `normalize` of every line in one call: no character's NFKC form or case fold holds a line break, and NFKC
+    # composes nothing across one, so the folded text splits back into the lines' own forms
+    folded = unicodedata.normalize("NFKC", "\n".join(pieces)).casefold().split("\n")
+    keys = [(i, key) for i, key in enumerate(" ".join(WORD.findall(f)) for f in folded) if key]
     # All keys in one string, longest first, each padded with spaces and on its own line (a key has no line
     # break, so a match never spans two): a key is in a longer one when found before the first key of its length.
-    by_length = sorted({key for _, _, key in keys}, key=len, reverse=True)
+    by_length = sorted({key for _, key in keys}, key=len, reverse=True)
     longer = "\n".join(f" {key} " for key in by_length)
     first_of_length: dict[int, int] = {}
     at = 0
@@ -583,13 +586,23 @@ def _repeats(text: str, lines: list[tuple[int, int]], spans: list[_Span]) -> lis
         at += len(key) + 3
     found: list[_Span] = []
     seen: set[str] = set()
-    for start, end, key in keys:
-        if len(key.split()) < config.CLEAN_MIN_REPEAT_WORDS:
+    for i, key in keys:
+        if key.count(" ") + 1 < config.CLEAN_MIN_REPEAT_WORDS:
             continue
         if key in seen or longer.find(f" {key} ", 0, first_of_length[len(key)]) >= 0:
-            found.append(_Span(start, end, "repeated_paragraph"))
+            found.append(_Span(*_trim(text, *lines[i]), "repeated_paragraph"))
         seen.add(key)
     return found
+
+
+def _spans_by_line(lines: list[tuple[int, int]], spans: list[_Span]) -> dict[int, list[_Span]]:
+    """The spans that may overlap each line (by line index; lines no span reaches are left out)."""
+    starts = [start for start, _ in lines]
+    out: dict[int, list[_Span]] = {}
+    for span in spans:
+        for i in range(max(bisect.bisect_right(starts, span.start) - 1, 0), bisect.bisect_left(starts, span.end)):
+            out.setdefault(i, []).append(span)
+    return out
 
 
 def _kept(text: str, start: int, end: int, spans: list[_Span]) -> str:

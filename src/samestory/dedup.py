@@ -27,7 +27,7 @@ import numpy as np
 
 from samestory import config
 from samestory.article import Article
-from samestory.index.minhash import MinHashIndex, distinct, estimate, jaccard
+from samestory.index.minhash import MinHashIndex, estimate, jaccard
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +100,22 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _exact_to_first(sets: list[np.ndarray | None], members: np.ndarray, firsts: np.ndarray) -> np.ndarray:
-    """Exact Jaccard of each member's shingle set to its first's (NaN where a set is missing); each first's
-    distinct set made once, the members' on the way."""
+    """Exact Jaccard of each member's shingle set (sorted, distinct) to its first's (NaN where one is missing)."""
     out = np.full(len(members), np.nan)
-    first_set: dict[int, np.ndarray] = {}
     for k, (m, f) in enumerate(zip(members.tolist(), firsts.tolist())):
         a, b = sets[m], sets[f]
         if a is not None and b is not None:
-            if f not in first_set:
-                first_set[f] = distinct(b)
-            out[k] = 1.0 if m == f else jaccard(distinct(a), first_set[f], prepared=True)
+            out[k] = 1.0 if m == f else jaccard(a, b, prepared=True)
+    return out
+
+
+def _equal_share(sigs: np.ndarray, members: np.ndarray, firsts: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """The share of equal slots between each member's signature and its first's, a block of members at a
+    time (all at once, the two gathered copies would take ~0.5 KB a member)."""
+    out = np.empty(len(members))
+    for at in range(0, len(members), block):
+        part = slice(at, at + block)
+        out[part] = estimate(sigs[members[part]], sigs[firsts[part]])
     return out
 
 
@@ -126,7 +132,7 @@ def _groups(index: MinHashIndex, components: list[np.ndarray]) -> list[Group]:
     members_at = np.lexsort((rows, np.where(undated, 0.0, published), undated, component))
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
     firsts = np.repeat(members_at[starts], sizes)
-    estimated = [round(e, 4) for e in estimate(sigs[members_at], sigs[firsts]).tolist()]
+    estimated = [round(e, 4) for e in _equal_share(sigs, members_at, firsts).tolist()]
     verified = [None if math.isnan(v) else round(v, 4) for v in _exact_to_first(sets, members_at, firsts).tolist()]
     dates = [None if u else datetime.fromtimestamp(p, UTC) for u, p in zip(undated.tolist(), published.tolist())]
     members = [

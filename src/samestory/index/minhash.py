@@ -36,6 +36,7 @@ minhash_bands (key, row), indexed by key.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
@@ -720,9 +721,9 @@ class AcceptRule:
         """Plausible estimates too close to the threshold to decide without the exact Jaccard."""
         return np.asarray(estimated < self.threshold + self.margin)
 
-    def accepts(self, estimated: float, verified: float | None) -> bool:
-        """The decision of one plausible pair, on the exact Jaccard when it was checked."""
-        return (estimated if verified is None else verified) >= self.threshold
+    def accepts(self, estimated: np.ndarray | float, verified: np.ndarray | float) -> np.ndarray:
+        """The decision of plausible pairs, on the exact Jaccard where it was checked (NaN: not checked)."""
+        return np.asarray(np.where(np.isnan(verified), estimated, verified) >= self.threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -748,6 +749,56 @@ class _Found:
     def none(cls) -> _Found:
         empty = np.zeros(0, np.int64)
         return cls(empty, empty, empty.astype(float), empty.astype(float))
+
+
+class _ShingleSets:
+    """The shingle hashes of rows, kept batch by batch as flat arrays (4 bytes a shingle, 12 a row: no Python
+    object per row, whose overhead would outweigh a short text's shingles). A row's segment is sorted and its
+    repeats moved out in place the first time it is asked for (most rows never are), and stays so."""
+
+    def __init__(self) -> None:
+        self.first: list[int] = []  # the first row of each batch; a batch's rows are consecutive
+        # of each batch: offsets, values, and each row's number of distinct values (-1: not sorted yet)
+        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.dropped: set[int] = set()
+
+    def add(self, first: int, values: np.ndarray, offsets: np.ndarray, which: np.ndarray) -> None:
+        """The shingles of texts `which` of a sketched batch, as rows first, first + 1, ..."""
+        counts = offsets[which + 1] - offsets[which]
+        self.first.append(first)
+        self.batches.append(
+            (np.r_[0, np.cumsum(counts)], values[_ranges(offsets[which], counts)], np.full(len(which), -1, np.int32))
+        )
+
+    def get(self, row: int) -> np.ndarray | None:
+        """The sorted distinct shingle hashes of a row (None when it was not added, or dropped)."""
+        at = bisect.bisect_right(self.first, row) - 1
+        if at < 0 or row in self.dropped:
+            return None
+        offsets, values, distinct_counts = self.batches[at]
+        i = row - self.first[at]
+        if i >= len(distinct_counts):
+            return None
+        if distinct_counts[i] < 0:
+            segment = values[offsets[i] : offsets[i + 1]]
+            segment.sort()
+            distinct_counts[i] = _drop_repeats(segment)
+        return values[offsets[i] : offsets[i] + distinct_counts[i]]
+
+    def jaccards(self, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+        """The exact Jaccard similarity of each pair of rows (NaN where a set is missing), in one compiled pass
+        over the sets of the rows involved."""
+        involved, at = np.unique(np.r_[rows, others], return_inverse=True)
+        sets = [self.get(r) for r in involved.tolist()]
+        missing = np.array([s is None for s in sets], dtype=bool)
+        lengths = np.array([0 if s is None else len(s) for s in sets], dtype=np.int64)
+        flat = np.concatenate([s for s in sets if s is not None] or [np.zeros(0, np.uint32)])
+        out = _pair_jaccards(flat, np.r_[0, np.cumsum(lengths)], at[: len(rows)], at[len(rows) :])
+        out[missing[at[: len(rows)]] | missing[at[len(rows) :]]] = np.nan
+        return out
+
+    def drop(self, rows: np.ndarray) -> None:
+        self.dropped.update(rows.tolist())
 
 
 class _Components:
@@ -814,8 +865,7 @@ class MinHashIndex:
         self.rule = AcceptRule(threshold)
         self.bands, self.rows = lsh_params(threshold, num_perm, config.MINHASH_FN_WEIGHT)
         self.keep_shingles, self.batch, self.max_candidates = keep_shingles, batch, max_candidates
-        self._shingles: dict[int, np.ndarray] = {}  # row -> shingle hashes, as sketched or `distinct`
-        self._prepared: set[int] = set()  # rows whose shingles are `distinct` already
+        self._shingles = _ShingleSets()  # of the rows added in this session (keep_shingles=True)
         meta = {
             "shingle": str(shingle),
             "num_perm": str(num_perm),
@@ -885,9 +935,9 @@ class MinHashIndex:
         self, articles: Iterable[Article], *, progress: Callable[[int], None] | None = None
     ) -> list[np.ndarray]:
         """Index articles like `add`; return the groups (rows, two or more) that their matches connect, with
-        the articles indexed before. Holds no match once its batch is done, and checks no candidate already
-        connected to the new article: templated records, nearly all matching each other, cost what distinct
-        ones do in time and memory."""
+        the articles indexed before. Holds no match once its batch is done, and checks a batch's candidates
+        in one compiled pass: templated records, whose candidates are many and all near the threshold, cost
+        about what distinct ones do in time and memory."""
         components = _Components()
         for _ in self._add_all(articles, progress, components):
             pass
@@ -907,8 +957,7 @@ class MinHashIndex:
                 progress(len(batch))
 
     def _add_batch(self, batch: list[Article], sk: Sketches, components: _Components | None = None) -> _Found:
-        """Index a batch; its matches. With `components`, matches join them there, and a candidate already in
-        the new article's component is neither checked nor returned."""
+        """Index a batch; its matches. With `components`, matches join them there."""
         keep = ~sk.empty
         seen: set[str] = set()
         known = self._store.row_of([a.id for a in batch])
@@ -928,7 +977,7 @@ class MinHashIndex:
         ids = [batch[i].id for i in index]
         published = np.array([_timestamp(batch[i].published) for i in index], dtype=np.float64)
         if sk.shingles is not None:
-            self._shingles.update(zip(rows.tolist(), (sk.shingles_of(i) for i in index.tolist())))
+            self._shingles.add(int(rows[0]), sk.shingles, sk.offsets, index)
         found = _Found.none()
         if len(cand):
             in_batch = cand[:, 1] >= rows[0]
@@ -940,21 +989,13 @@ class MinHashIndex:
             close = self.rule.plausible(estimated)
             cand, estimated = cand[close], estimated[close]
             verified = np.full(len(cand), np.nan)
-            near = self.rule.needs_check(estimated)
-            match = np.zeros(len(cand), dtype=bool)
-            for k, (i, other_row) in enumerate(cand.tolist()):
-                new_row = int(rows[i])
-                if components is not None and components.find(new_row) == components.find(other_row):
-                    continue  # connected already: nothing to check
-                checked = None
-                if near[k]:
-                    new_set, other_set = self._distinct_shingles(new_row), self._distinct_shingles(other_row)
-                    if new_set is not None and other_set is not None:
-                        checked = verified[k] = jaccard(new_set, other_set, prepared=True)
-                match[k] = self.rule.accepts(float(estimated[k]), checked)
-                if match[k] and components is not None:
-                    components.union(new_row, other_row)
+            near = np.flatnonzero(self.rule.needs_check(estimated))
+            verified[near] = self._shingles.jaccards(rows[cand[near, 0]], cand[near, 1])
+            match = self.rule.accepts(estimated, verified)
             found = _Found(rows[cand[match, 0]], cand[match, 1], estimated[match], verified[match])
+            if components is not None:
+                for new_row, other_row in zip(found.rows.tolist(), found.others.tolist()):
+                    components.union(new_row, other_row)
         self._store.insert(rows, ids, published, time.time(), sigs, keys, order)
         return found
 
@@ -1003,7 +1044,7 @@ class MinHashIndex:
         out = [
             Match(article.id, i, round(float(e), 4), None)
             for i, e in zip(ids, estimated)
-            if self.rule.accepts(float(e), None) and i != article.id
+            if self.rule.accepts(float(e), math.nan) and i != article.id
         ]
         return sorted(out, key=lambda m: (-m.estimated, m.other))
 
@@ -1041,22 +1082,11 @@ class MinHashIndex:
             chunk = rows[start : start + 10_000]
             keys = _band_keys(self._store.signatures(chunk), self.bands, self.rows)
             self._store.delete(chunk, keys)
-            for r in chunk.tolist():
-                self._shingles.pop(r, None)
-                self._prepared.discard(r)
-
-    def _distinct_shingles(self, row: int) -> np.ndarray | None:
-        """The sorted distinct shingle hashes of a row added in this session (computed once, then kept)."""
-        found = self._shingles.get(row)
-        if found is not None and row not in self._prepared:
-            found = self._shingles[row] = distinct(found)
-            self._prepared.add(row)
-        return found
+            self._shingles.drop(chunk)
 
     def describe(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, list[np.ndarray | None]]:
-        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and shingle hashes
-        (None unless added in this session with keep_shingles=True), as kept: not copied into sorted distinct
-        arrays here, which for every article of a large run would double the memory they take."""
+        """For indexed rows: ids, publication timestamps (NaN when undated), signatures, and sorted distinct
+        shingle hashes (None unless added in this session with keep_shingles=True)."""
         sets = [self._shingles.get(r) for r in rows.tolist()]
         return self._store.ids(rows.tolist()), self._store.published(rows), self._store.signatures(rows), sets
 
@@ -1102,6 +1132,21 @@ def _shared(a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled
             i += 1
             j += 1
     return shared
+
+
+@numba.njit(nogil=True, cache=True)
+def _pair_jaccards(flat, offsets, a, b):  # type: ignore[no-untyped-def]  # pragma: no cover (compiled)
+    """`jaccard` of the sorted distinct sets flat[offsets[a[k]]:offsets[a[k] + 1]] and those of b[k], each k."""
+    out = np.empty(len(a))
+    for k in range(len(a)):
+        x = flat[offsets[a[k]] : offsets[a[k] + 1]]
+        y = flat[offsets[b[k]] : offsets[b[k] + 1]]
+        if not len(x) and not len(y):
+            out[k] = 1.0
+            continue
+        shared = _shared(x, y)
+        out[k] = shared / (len(x) + len(y) - shared)
+    return out
 
 
 def jaccard(a: np.ndarray, b: np.ndarray, *, prepared: bool = False) -> float:

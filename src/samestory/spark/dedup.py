@@ -19,6 +19,7 @@ article in a group of two or more.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -143,7 +144,7 @@ def _decide(threshold: float, verify: bool) -> Any:
                     np.frombuffer(r.d_shingles, np.uint32),
                     prepared=True,
                 )
-            if rule.accepts(estimated, verified):
+            if rule.accepts(estimated, math.nan if verified is None else verified):
                 yield r.src, r.dst, round(estimated, 4), None if verified is None else round(verified, 4)
 
     return run
