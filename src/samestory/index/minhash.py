@@ -1041,10 +1041,11 @@ class MinHashIndex:
             return []
         estimated = estimate(self._store.signatures(found), sk.signatures[0])
         ids = self._store.ids(found.tolist())
+        accepted = self.rule.accepts(estimated, math.nan)  # no shingle sets here: the estimate decides
         out = [
             Match(article.id, i, round(float(e), 4), None)
-            for i, e in zip(ids, estimated)
-            if self.rule.accepts(float(e), math.nan) and i != article.id
+            for i, e, ok in zip(ids, estimated.tolist(), accepted.tolist())
+            if ok and i != article.id
         ]
         return sorted(out, key=lambda m: (-m.estimated, m.other))
 
